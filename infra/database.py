@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pulumi
 import pulumi_postgresql as postgresql
 
-from infra import config as spec_types
+from infra import spec_heroku as spec_types
 from infra.secrets import generated_secret
 
 

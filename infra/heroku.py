@@ -8,9 +8,10 @@ from collections.abc import Mapping
 import pulumi
 import pulumiverse_heroku as heroku
 
-from infra import config as spec_types
+from infra import spec_heroku as spec_types
 from infra.backups import BackupSchedule
 from infra.secrets import generated_secret
+from infra.spec_base import full_key
 
 
 class HerokuApp(pulumi.ComponentResource):
@@ -54,9 +55,7 @@ class HerokuApp(pulumi.ComponentResource):
             )
 
         # All vars in one association: plain ones readable in previews, the rest in sensitive_vars.
-        sensitive: dict[str, pulumi.Output[str]] = {
-            env: secret_config[spec_types.full_key(key)] for env, key in spec.secret_env.items()
-        }
+        sensitive: dict[str, pulumi.Output[str]] = {env: secret_config[full_key(key)] for env, key in spec.secret_env.items()}
         for env, gen in spec.generated_env.items():
             sensitive[env] = generated_secret(f"{name}-{env}", gen.length, self)
         sensitive.update(injected_secrets)

@@ -10,11 +10,10 @@ from typing import Any
 import pulumi
 
 from infra.config import NAMESPACE, CalendlyWebhook, Spec, SpecError, load_spec
-from infra.database import Database
-from infra.heroku import HerokuApp
 from infra.stack_config import StackConfig
-from infra.vercel import InjectedVar, VercelProject
-from infra.webhooks import Webhook
+
+# Component modules are imported only when a stack uses them: each provider SDK
+# costs 50-110 ms to import, which is most of an offline plan's time.
 
 # Read by providers themselves (or by launchplan's dynamic providers at configure time).
 PROVIDER_CREDENTIALS = {"heroku:apiKey", "vercel:apiToken", f"{NAMESPACE}:calendlyToken"}
@@ -32,17 +31,24 @@ def _secret_config(spec: Spec) -> dict[str, pulumi.Output[str]]:
 
 def build(spec: Spec) -> dict[str, Any]:
     secret_config = _secret_config(spec)
+    if spec.webhooks:
+        from infra.webhooks import Webhook
+    if spec.heroku.apps:
+        from infra.database import Database
+        from infra.heroku import HerokuApp
+    if spec.vercel.projects:
+        from infra.vercel import VercelProject
 
     # Webhooks first: their signing secrets are injected into the receiving apps' env.
     hooks = {name: Webhook(name, hook) for name, hook in sorted(spec.webhooks.items())}
     heroku_injected: dict[str, dict[str, pulumi.Output[str]]] = {}
-    vercel_injected: dict[str, list[InjectedVar]] = {}
+    vercel_injected: dict[str, list[tuple[str, list[str], pulumi.Output[str]]]] = {}
     for name, hook in spec.webhooks.items():
         r = hook.receiver
         if r.heroku_app:
             heroku_injected.setdefault(r.heroku_app, {})[r.env] = hooks[name].signing_secret
         if r.vercel_project:
-            vercel_injected.setdefault(r.vercel_project, []).append((r.env, r.targets, hooks[name].signing_secret))
+            vercel_injected.setdefault(r.vercel_project, []).append((r.env, list(r.targets), hooks[name].signing_secret))
 
     apps_out: dict[str, Any] = {}
     health: list[dict[str, Any]] = []
@@ -85,8 +91,9 @@ def build(spec: Spec) -> dict[str, Any]:
         projects_out[name] = {"url": project.url, "domains": project_spec.domains}
         if project.health_check_url is not None and project_spec.health_check is not None:
             projects_out[name]["healthCheckUrl"] = project.health_check_url
-            health.append({"name": name, "url": project.health_check_url,
-                           "expectStatus": project_spec.health_check.expect_status})
+            health.append(
+                {"name": name, "url": project.health_check_url, "expectStatus": project_spec.health_check.expect_status}
+            )
 
     outputs: dict[str, Any] = {
         "stack": spec.stack,

@@ -37,7 +37,7 @@ class StackConfig:
 
     def namespace(self, ns: str) -> dict[str, str]:
         prefix = f"{ns}:"
-        return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
 
     def is_set(self, key: str) -> bool:
         return key in self.values
@@ -81,7 +81,7 @@ def stack_name_from_path(path: Path) -> str:
     name = path.name
     if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))):
         raise ValueError(f"{path}: a stack file is named Pulumi.<stack>.yaml; pass --stack NAME instead.")
-    return name[len("Pulumi."):].rsplit(".", 1)[0]
+    return name[len("Pulumi.") :].rsplit(".", 1)[0]
 
 
 def _as_engine_string(value: Any) -> str:

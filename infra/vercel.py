@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumiverse_vercel as vercel
 
-from infra import config as spec_types
+from infra import spec_vercel as spec_types
+from infra.spec_base import full_key
 
 InjectedVar = tuple[str, Sequence[str], pulumi.Output[str]]  # (key, targets, secret value)
 
@@ -40,11 +41,11 @@ class VercelProject(pulumi.ComponentResource):
 
         variables: list[vercel.ProjectEnvironmentVariablesVariableArgs] = []
         for var in spec.env:
-            value = pulumi.Output.secret(secret_config[spec_types.full_key(var.secret)]) if var.secret else var.value
+            value: pulumi.Input[str] = secret_config[full_key(var.secret)] if var.secret else (var.value or "")
             variables.append(
                 vercel.ProjectEnvironmentVariablesVariableArgs(
                     key=var.key,
-                    value=value,  # type: ignore[arg-type]
+                    value=value,
                     targets=list(var.targets),
                     sensitive=var.is_sensitive,
                     git_branch=var.git_branch,
@@ -54,7 +55,10 @@ class VercelProject(pulumi.ComponentResource):
         for key, targets, secret in injected:
             variables.append(
                 vercel.ProjectEnvironmentVariablesVariableArgs(
-                    key=key, value=secret, targets=list(targets), sensitive="development" not in targets,
+                    key=key,
+                    value=secret,
+                    targets=list(targets),
+                    sensitive="development" not in targets,
                 )
             )
         if variables:
@@ -63,7 +67,7 @@ class VercelProject(pulumi.ComponentResource):
                 f"{name}-env",
                 project_id=self.project.id,
                 team_id=team,
-                variables=sorted(variables, key=lambda v: (v.key, v.targets)),  # type: ignore[arg-type, return-value]
+                variables=sorted(variables, key=lambda v: (v.key, v.targets)),
                 opts=child,
             )
 

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from infra import config as spec_types
+from infra import spec_webhooks as spec_types
 from infra.backups import endpoint_from
 from infra.http import ApiClient
 from infra.secrets import generated_secret
@@ -132,8 +132,9 @@ class Webhook(pulumi.ComponentResource):
     signing_secret: pulumi.Output[str]
     manual_step: dict[str, Any] | None
 
-    def __init__(self, name: str, hook: spec_types.CalendlyWebhook | spec_types.ArrivyWebhook,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, hook: spec_types.CalendlyWebhook | spec_types.ArrivyWebhook, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("launchplan:webhooks:Webhook", name, None, opts)
         self.signing_secret = generated_secret(f"{name}-signing-secret", 48, self)
         self.manual_step = None
@@ -162,7 +163,7 @@ class Webhook(pulumi.ComponentResource):
                 "url": hook.url,
                 "events": hook.events,
                 "secret": f"the stack output webhookSecrets.{name} "
-                          f"(`pulumi stack output webhookSecrets --show-secrets`), also set as {hook.receiver.env} on {receiver}",
+                f"(`pulumi stack output webhookSecrets --show-secrets`), also set as {hook.receiver.env} on {receiver}",
                 "verify": "send a test event from Arrivy; the receiver must answer 200",
             }
             outputs["manualStep"] = self.manual_step

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from infra.config import SpecError
 
@@ -25,7 +26,7 @@ EXIT_INVALID = 2
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

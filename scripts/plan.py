@@ -33,7 +33,7 @@ def stack_config(stack: str | None, config_file: Path | None) -> StackConfig:
         raise ValueError("name a stack (e.g. production) or pass --config-file PATH")
     path = find_project_root() / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
         raise ValueError(f"no stack '{stack}': {path} does not exist (stacks here: {', '.join(known) or 'none'})")
     return StackConfig.from_file(path, stack)
 
@@ -110,7 +110,7 @@ def print_plan(rendering: Rendering, console: Console) -> None:
     if rendering.missing_secrets:
         console.print("[bold yellow]Secrets to set before `pulumi preview`:[/]")
         for key in sorted(rendering.missing_secrets):
-            console.print(f"  pulumi config set --secret --stack {rendering.stack} {key}")
+            console.print(f"  pulumi config set --secret --stack {rendering.stack} {key}", soft_wrap=True, highlight=False)
 
 
 # --- Stack-to-stack diff ----------------------------------------------------------------
@@ -162,8 +162,9 @@ def diff(a: Rendering, b: Rendering) -> dict[str, Any]:
         if ra.protect != rb.protect:
             differing["(protect)"] = {a.stack: ra.protect, b.stack: rb.protect}
         if differing:
-            changes.append({"type": key[0], "name": f"{ra.name} / {rb.name}" if ra.name != rb.name else ra.name,
-                            "inputs": differing})
+            changes.append(
+                {"type": key[0], "name": f"{ra.name} / {rb.name}" if ra.name != rb.name else ra.name, "inputs": differing}
+            )
     return {"stacks": [a.stack, b.stack], "paired": mapping, "differences": changes}
 
 
@@ -176,8 +177,9 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
     for change in result["differences"]:
         label = f"{change['type']}\n{change['name']}"
         if "only_in" in change:
-            table.add_row(label, "(resource)", "present" if change["only_in"] == a else "—",
-                          "present" if change["only_in"] == b else "—")
+            table.add_row(
+                label, "(resource)", "present" if change["only_in"] == a else "—", "present" if change["only_in"] == b else "—"
+            )
             continue
         for key, values in change["inputs"].items():
             table.add_row(label, key, _short(values[a], 40), _short(values[b], 40))

@@ -38,10 +38,10 @@ class Declared:
     raw_inputs: dict[str, Any]  # for tests: secrets as their placeholders (never real values)
     secret_inputs: list[str]  # inputs the SDK sends to the engine marked secret
     dependencies: list[str] = field(default_factory=list)
+    provider: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "parent": self.parent, "protect": self.protect,
-                "inputs": self.inputs}
+        return {"type": self.type, "name": self.name, "parent": self.parent, "protect": self.protect, "inputs": self.inputs}
 
 
 @dataclass
@@ -107,8 +107,8 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["result"] = rpc.wrap_rpc_secret(secret_placeholder(f"random:{args.name}"))
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -136,6 +136,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     raw_inputs=raw,
                     secret_inputs=sorted(k for k, v in inputs.items() if _is_wrapped_secret(v) and k != "__provider"),
                     dependencies=list(request.dependencies),
+                    provider=request.provider,
                 )
             )
         return response

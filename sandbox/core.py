@@ -1,0 +1,195 @@
+"""A small HTTP emulator framework: routes, auth, on-disk state, a request log
+and fault knobs (429 with Retry-After, 5xx, latency). Loopback only."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Handler = Callable[["Request"], tuple[int, Any]]
+
+
+class ApiError(Exception):
+    """Raised by a route to answer with an error in the service's own shape."""
+
+    def __init__(self, status: int, error_id: str, message: str):
+        self.status = status
+        self.error_id = error_id
+        super().__init__(message)
+
+
+@dataclass
+class Faults:
+    rate_limit_every: int = 0  # every Nth request answers 429
+    retry_after: float = 1.0
+    error_rate: float = 0.0  # fraction of requests answering 503
+    latency_ms: int = 0
+    seed: int = 7
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Logged:
+    service: str
+    method: str
+    path: str
+    status: int
+    ms: float
+
+
+class Emulator:
+    """One emulated API. Subclasses add routes in __init__ with self.route(...)."""
+
+    service = "api"
+
+    def __init__(self, state_file: Path | None = None, log_file: Path | None = None, faults: Faults | None = None):
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.state_file = state_file
+        self.log_file = log_file
+        self.faults = faults or Faults()
+        self.log: list[Logged] = []
+        self.lock = threading.RLock()
+        self._random = random.Random(self.faults.seed)
+        self._count = 0
+        self.state: dict[str, Any] = self.initial_state()
+        if state_file and state_file.exists():
+            self.state = json.loads(state_file.read_text())
+        self.server: ThreadingHTTPServer | None = None
+
+    # --- to override ---------------------------------------------------------------
+    def initial_state(self) -> dict[str, Any]:
+        return {}
+
+    def authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization", "").startswith(("Bearer ", "Basic "))
+
+    def error_body(self, status: int, error_id: str, message: str) -> Any:
+        return {"id": error_id, "message": message}
+
+    # --- plumbing ------------------------------------------------------------------
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+        self.routes.append((method, regex, handler))
+
+    def save(self) -> None:
+        if self.state_file:
+            tmp = self.state_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.state, indent=1, sort_keys=True))
+            tmp.replace(self.state_file)
+
+    def dispatch(self, request: Request) -> tuple[int, Any, dict[str, str]]:
+        with self.lock:
+            self._count += 1
+            count = self._count
+            fault_roll = self._random.random()
+        f = self.faults
+        if f.latency_ms:
+            time.sleep(f.latency_ms / 1000)
+        if f.rate_limit_every and count % f.rate_limit_every == 0:
+            return (
+                429,
+                self.error_body(429, "rate_limit", "Your account reached the API rate limit"),
+                {"Retry-After": f"{f.retry_after:g}"},
+            )
+        if f.error_rate and fault_roll < f.error_rate:
+            return 503, self.error_body(503, "unavailable", "Service temporarily unavailable"), {}
+        if not self.authorized(request):
+            return 401, self.error_body(401, "unauthorized", "Invalid credentials provided."), {}
+        for method, regex, handler in self.routes:
+            match = regex.match(request.path)
+            if match and method == request.method:
+                request.params = match.groupdict()
+                try:
+                    with self.lock:
+                        status, body = handler(request)
+                        if request.method != "GET":
+                            self.save()
+                except ApiError as failure:
+                    return failure.status, self.error_body(failure.status, failure.error_id, str(failure)), {}
+                return status, body, {}
+        return 404, self.error_body(404, "not_found", f"No route for {request.method} {request.path}"), {}
+
+    def record(self, entry: Logged) -> None:
+        with self.lock:
+            self.log.append(entry)
+            if self.log_file:
+                with self.log_file.open("a") as fh:
+                    fh.write(json.dumps(asdict(entry)) + "\n")
+
+    def start(self, port: int = 0) -> str:
+        emulator = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: we keep our own log
+                pass
+
+            def _handle(self) -> None:
+                started = time.perf_counter()
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                request = Request(
+                    method=self.command,
+                    path=parts.path,
+                    query={k: v[-1] for k, v in parse_qs(parts.query).items()},
+                    body=body,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                )
+                status, payload, extra = emulator.dispatch(request)
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in {**emulator.extra_headers(), **extra}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+                emulator.record(
+                    Logged(
+                        emulator.service, request.method, request.path, status, round((time.perf_counter() - started) * 1000, 2)
+                    )
+                )
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def extra_headers(self) -> dict[str, str]:
+        return {}
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def writes(self) -> list[Logged]:
+        return [e for e in self.log if e.method != "GET"]

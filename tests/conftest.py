@@ -1,0 +1,54 @@
+"""Shared helpers: build a stack config in memory and render it under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.stack_config import StackConfig, secret_placeholder
+from scripts.render import Rendering, render
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
+STACK_FILES = [ROOT / "Pulumi.staging.yaml", ROOT / "Pulumi.production.yaml", *EXAMPLES]
+
+
+def make_config(
+    stack: str = "staging", secrets: tuple[str, ...] = (), plain: dict[str, str] | None = None, **sections: Any
+) -> StackConfig:
+    """A StackConfig as the engine would pass it: sections JSON-encoded, secrets as placeholders."""
+    values = {f"launchplan:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in sections.items()}
+    values.update({key: secret_placeholder(key) for key in secrets})
+    values.update(plain or {})
+    return StackConfig(stack, values, frozenset(secrets))
+
+
+def render_sections(
+    stack: str = "staging", secrets: tuple[str, ...] = ("heroku:apiKey", "vercel:apiToken"), **sections: Any
+) -> Rendering:
+    return render(make_config(stack, secrets, **sections), require_secrets=True)
+
+
+@pytest.fixture
+def heroku_app() -> dict[str, Any]:
+    """A full Heroku app spec, used by the component tests."""
+    return {
+        "region": "eu",
+        "stack": "heroku-24",
+        "formation": {"web": {"size": "standard-1x", "quantity": 2}, "worker": {"size": "basic", "quantity": 1}},
+        "domains": ["www.example.com", "api.example.com"],
+        "env": {"RAILS_ENV": "production", "WEB_CONCURRENCY": "2"},
+        "secretEnv": {"SMTP_PASSWORD": "smtpPassword"},
+        "generatedEnv": {"SECRET_KEY_BASE": {"length": 128}},
+        "postgres": {
+            "plan": "standard-0",
+            "backups": {"hour": 2, "timezone": "America/Los_Angeles"},
+            "extensions": ["pg_stat_statements", "citext"],
+            "schemas": ["reporting"],
+            "roles": {"reporting_ro": {"grants": [{"schema": "reporting", "privileges": ["SELECT"]}]}},
+        },
+        "healthCheck": {"path": "/healthz"},
+    }
