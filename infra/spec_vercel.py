@@ -28,7 +28,6 @@ class VercelEnvVar(Model):
     targets: list[Target] = Field(min_length=1)
     sensitive: bool | None = None
     git_branch: str | None = None
-    comment: str | None = None
 
     @field_validator("key")
     @classmethod

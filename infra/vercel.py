@@ -1,4 +1,4 @@
-"""A Vercel project, all its env vars in one resource, and its domains."""
+"""A Vercel project, its env vars (one resource each) and its domains."""
 
 from __future__ import annotations
 
@@ -39,35 +39,24 @@ class VercelProject(pulumi.ComponentResource):
             opts=child,
         )
 
-        variables: list[vercel.ProjectEnvironmentVariablesVariableArgs] = []
+        # pulumiverse-vercel 1.14 (the newest whose plugin builds offline) has no plural
+        # env-vars resource: one resource per variable is the fewest it allows.
+        variables: list[tuple[str, list[str], pulumi.Input[str], bool, str | None]] = []
         for var in spec.env:
             value: pulumi.Input[str] = secret_config[full_key(var.secret)] if var.secret else (var.value or "")
-            variables.append(
-                vercel.ProjectEnvironmentVariablesVariableArgs(
-                    key=var.key,
-                    value=value,
-                    targets=list(var.targets),
-                    sensitive=var.is_sensitive,
-                    git_branch=var.git_branch,
-                    comment=var.comment,
-                )
-            )
+            variables.append((var.key, list(var.targets), value, var.is_sensitive, var.git_branch))
         for key, targets, secret in injected:
-            variables.append(
-                vercel.ProjectEnvironmentVariablesVariableArgs(
-                    key=key,
-                    value=secret,
-                    targets=list(targets),
-                    sensitive="development" not in targets,
-                )
-            )
-        if variables:
-            # One resource for all of them: one diff to review, one API round per change.
-            vercel.ProjectEnvironmentVariables(
-                f"{name}-env",
+            variables.append((key, list(targets), secret, "development" not in targets, None))
+        for key, targets, value, sensitive, git_branch in sorted(variables, key=lambda v: (v[0], v[1])):
+            vercel.ProjectEnvironmentVariable(
+                f"{name}-{key}-{'-'.join(targets)}" + (f"-{git_branch}" if git_branch else ""),
                 project_id=self.project.id,
                 team_id=team,
-                variables=sorted(variables, key=lambda v: (v.key, v.targets)),
+                key=key,
+                value=value,
+                targets=targets,
+                sensitive=sensitive,
+                git_branch=git_branch,
                 opts=child,
             )
 

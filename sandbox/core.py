@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -161,19 +160,24 @@ class Emulator:
                     headers={k.lower(): v for k, v in self.headers.items()},
                 )
                 status, payload, extra = emulator.dispatch(request)
+                # Logged before answering, so a client that saw the answer also sees the log entry.
+                emulator.record(
+                    Logged(
+                        emulator.service,
+                        request.method,
+                        request.path,
+                        status,
+                        round((time.perf_counter() - started) * 1000, 2),
+                    )
+                )
                 data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in {**emulator.extra_headers(), **extra}.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
-                emulator.record(
-                    Logged(
-                        emulator.service, request.method, request.path, status, round((time.perf_counter() - started) * 1000, 2)
-                    )
-                )
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815
 

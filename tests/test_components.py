@@ -111,7 +111,12 @@ def test_database_component_manages_extensions_schemas_roles(heroku_app: dict[st
     assert r.outputs["rolePasswords"] == SECRET
 
 
-def test_vercel_project_puts_all_vars_in_one_resource() -> None:
+def vercel_vars(r: Rendering, project: str) -> dict[tuple[str, tuple[str, ...]], Any]:
+    found = [v for v in r.by_type("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable") if v.parent == project]
+    return {(v.inputs["key"], tuple(v.inputs["targets"])): v for v in found}
+
+
+def test_vercel_project_declares_project_vars_and_domains() -> None:
     project = {
         "framework": "nextjs",
         "domains": ["dash.example.com"],
@@ -127,21 +132,30 @@ def test_vercel_project_puts_all_vars_in_one_resource() -> None:
         secrets=("vercel:apiToken", "launchplan:apiToken", "launchplan:devToken"),
         vercel={"team": "team_abc", "projects": {"dash": project}},
     )
+    env_type = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
     assert children(r, "dash") == {
         ("vercel:index/project:Project", "dash"),
-        ("vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables", "dash-env"),
+        (env_type, "dash-API_BASE-production-preview"),
+        (env_type, "dash-API_BASE-development"),
+        (env_type, "dash-API_TOKEN-production-preview"),
+        (env_type, "dash-DEV_TOKEN-development"),
         ("vercel:index/projectDomain:ProjectDomain", "dash-dash.example.com"),
     }
     assert r.one("vercel:index/project:Project", "dash").inputs == {"framework": "nextjs", "name": "dash", "teamId": "team_abc"}
-    env = r.one("vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables", "dash-env")
-    assert env.secret_inputs == ["variables"]
-    by_key = {(v["key"], tuple(v["targets"])): v for v in env.raw_inputs["variables"]}
-    assert by_key[("API_BASE", ("production", "preview"))]["sensitive"] is False
-    assert by_key[("API_BASE", ("development",))]["value"] == "http://localhost:3000"
-    assert by_key[("API_TOKEN", ("production", "preview"))]["sensitive"] is True
-    assert by_key[("API_TOKEN", ("production", "preview"))]["value"] == secret_placeholder("launchplan:apiToken")
+    by_key = vercel_vars(r, "dash")
+    base = by_key[("API_BASE", ("production", "preview"))]
+    assert base.inputs["sensitive"] is False
+    assert base.inputs["value"] == "https://api.example.com"  # plain config: readable in the plan
+    # The SDK sends every Vercel env value to the engine as a secret, plain ones included.
+    assert base.secret_inputs == ["value"]
+    assert by_key[("API_BASE", ("development",))].inputs["value"] == "http://localhost:3000"
+    token = by_key[("API_TOKEN", ("production", "preview"))]
+    assert token.inputs["sensitive"] is True and token.secret_inputs == ["value"]
+    assert token.raw_inputs["value"] == secret_placeholder("launchplan:apiToken")
+    assert token.inputs["teamId"] == "team_abc" and token.inputs["projectId"] == "dash-id"
     # Vercel refuses sensitive values on development: a secret there is encrypted, not sensitive.
-    assert by_key[("DEV_TOKEN", ("development",))]["sensitive"] is False
+    dev = by_key[("DEV_TOKEN", ("development",))]
+    assert dev.inputs["sensitive"] is False and dev.secret_inputs == ["value"]
     assert r.outputs["vercelProjects"]["dash"]["healthCheckUrl"] == "https://dash.example.com/api/health"
 
 
@@ -192,7 +206,6 @@ def test_arrivy_webhook_is_a_manual_step_with_exact_settings() -> None:
     assert step["url"] == "https://dash.example.com/api/webhook"
     assert step["events"] == ["TASK_CREATED", "TASK_STATUS"]
     assert "webhookSecrets.arr" in step["secret"] and "ARRIVY_WEBHOOK_SECRET" in step["secret"]
-    env = r.one("vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables", "dash-env")
-    [var] = env.raw_inputs["variables"]
-    assert var["key"] == "ARRIVY_WEBHOOK_SECRET" and var["sensitive"] is True
-    assert var["value"] == secret_placeholder("random:arr-signing-secret")
+    [var] = vercel_vars(r, "dash").values()
+    assert var.inputs["key"] == "ARRIVY_WEBHOOK_SECRET" and var.inputs["sensitive"] is True
+    assert var.raw_inputs["value"] == secret_placeholder("random:arr-signing-secret")

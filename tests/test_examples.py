@@ -36,8 +36,8 @@ def _env_pairs(r: Rendering) -> list[tuple[str, str, bool]]:
     for res in r.by_type("heroku:app/configAssociation:ConfigAssociation"):
         pairs += [(k, v, "vars" in res.secret_inputs) for k, v in (res.raw_inputs.get("vars") or {}).items()]
         pairs += [(k, v, True) for k, v in (res.raw_inputs.get("sensitiveVars") or {}).items()]
-    for res in r.by_type("vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables"):
-        pairs += [(v["key"], v["value"], "variables" in res.secret_inputs) for v in res.raw_inputs["variables"]]
+    for res in r.by_type("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"):
+        pairs.append((res.raw_inputs["key"], res.raw_inputs["value"], "value" in res.secret_inputs))
     return pairs
 
 
@@ -103,8 +103,9 @@ def test_staging_is_unprotected_and_keeps_its_own_vars() -> None:
 
 def test_field_tracking_has_the_six_arrivy_vars_and_a_manual_webhook() -> None:
     r = rendered(ROOT / "examples" / "Pulumi.field-tracking.yaml")
-    env = r.one("vercel:index/projectEnvironmentVariables:ProjectEnvironmentVariables", "rep-dashboard-env")
-    variables = {v["key"]: v for v in env.raw_inputs["variables"]}
+    found = r.by_type("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
+    variables = {v.raw_inputs["key"]: v.raw_inputs for v in found}
+    assert len(found) == 6 and all(v.parent == "rep-dashboard" for v in found)
     assert sorted(variables) == [
         "ARRIVY_AUTH_KEY",
         "ARRIVY_AUTH_TOKEN",
