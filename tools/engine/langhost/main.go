@@ -64,6 +64,10 @@ func main() {
 			continue
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "version" {
+			fmt.Println(version.Version)
+			return
+		}
 		takesValue := map[string]bool{"tracing": true, "root": true, "virtualenv": true, "toolchain": true,
 			"typechecker": true, "use-executor": true}
 		if takesValue[name] && !hasVal && i+1 < len(args) {
@@ -479,5 +483,3 @@ func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsR
 ) (*pulumirpc.RuntimeOptionsResponse, error) {
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }
-
-
