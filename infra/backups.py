@@ -75,7 +75,7 @@ class BackupScheduleProvider(dynamic.ResourceProvider):
                     # Adopt what is already there (a re-run after an interrupted up, or a hand-made schedule).
                     return dynamic.CreateResult(_schedule_id(existing), self._outs(props, existing))
                 api.request("DELETE", f"{self._path(props['addon_id'])}/{_schedule_id(existing)}", ok_missing=True)
-            body = {"hour": str(props["hour"]), "timezone": props["timezone"], "schedule_name": props["schedule_name"]}
+            body = {"hour": str(int(props["hour"])), "timezone": props["timezone"], "schedule_name": props["schedule_name"]}
             created = api.request("POST", self._path(props["addon_id"]), json=body)
         return dynamic.CreateResult(_schedule_id(created), self._outs(props, created))
 
@@ -87,7 +87,8 @@ class BackupScheduleProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id, self._outs(props, live))
 
     def diff(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [k for k in SCHEDULE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        # Numbers cross the engine as floats: compare 2.0 and 2 as the same hour.
+        changed = [k for k in SCHEDULE_KEYS if _plain(olds.get(k)) != _plain(news.get(k))]
         return dynamic.DiffResult(
             changes=bool(changed),
             replaces=changed,
@@ -99,6 +100,12 @@ class BackupScheduleProvider(dynamic.ResourceProvider):
     def delete(self, id: str, props: dict[str, Any]) -> None:
         with self._client() as api:
             api.request("DELETE", f"{self._path(props['addon_id'])}/{id}", ok_missing=True)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _schedule_id(schedule: dict[str, Any]) -> str:
