@@ -8,7 +8,8 @@ With VERCEL_API_URL pointing here the plugin sends every Vercel host to this ser
 names the original host in X-Forwarded-Host, which is how "/" tells the framework list
 (api-frameworks.zeit.sh) from the region list (dcs.vercel-infra.com).
 
-Rules kept from the real API: Bearer auth; errors as {"error": {"code", "message"}};
+Rules modelled on the real API (codes and messages are close, not verbatim): Bearer auth;
+errors as {"error": {"code", "message"}};
 `teamId` scopes every call (id or slug); sensitive values are never returned, and are
 refused on development; a key may exist once per target and branch (400 ENV_CONFLICT)
 unless the create asks `?upsert=true`, which overwrites; gitBranch only on preview; a
