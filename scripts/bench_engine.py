@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.engine import BIN, ROOT, Workspace, project_yaml
+from scripts.engine import BIN, ROOT, Workspace, launchplan_workspace, project_yaml
 
 STACK = ROOT / "examples" / "Pulumi.field-tracking.yaml"
 
@@ -63,7 +63,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             empty = Workspace(Path(tmp) / "empty", {"Pulumi.yaml": project_yaml("empty"), "__main__.py": ""})
             empty.pulumi("stack", "init", "bench")
-            stack = field_tracking(Path(tmp) / "stack", url)
+            secrets = {
+                "vercel:apiToken": "0123456789abcdef01234567",
+                "launchplan:arrivyAuthKey": "bench-key",
+                "launchplan:arrivyAuthToken": "bench-token",
+            }
+            stack = launchplan_workspace(Path(tmp) / "stack", STACK, secrets, VERCEL_API_URL=url)
             floor = median_preview(empty, args.runs)
             seconds = median_preview(stack, args.runs)
     finally:
@@ -72,23 +77,6 @@ def main() -> None:
     print("| program | seconds | ratio |\n|---|---|---|")
     print(f"| empty program | {floor:.2f} | 1.00 |")
     print(f"| launchplan, examples/Pulumi.field-tracking.yaml | {seconds:.2f} | {seconds / floor:.2f} |")
-
-
-def field_tracking(where: Path, vercel_url: str) -> Workspace:
-    where.mkdir(parents=True)
-    files = {"Pulumi.yaml": ROOT / "Pulumi.yaml", "__main__.py": ROOT / "__main__.py", "Pulumi.field-tracking.yaml": STACK}
-    ws = Workspace(where, files, VERCEL_API_URL=vercel_url)
-    (ws.dir / "Pulumi.yaml").write_text(
-        (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {ROOT / '.venv'}")
-    )
-    ws.pulumi("stack", "init", "field-tracking")
-    for key, value in (
-        ("vercel:apiToken", "0123456789abcdef01234567"),
-        ("launchplan:arrivyAuthKey", "bench-key"),
-        ("launchplan:arrivyAuthToken", "bench-token"),
-    ):
-        ws.pulumi("config", "set", "--secret", key, value)
-    return ws
 
 
 if __name__ == "__main__":

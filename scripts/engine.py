@@ -58,8 +58,8 @@ class Workspace:
         require_engine()
         self.dir = tmp_path / "project"
         self.backend = tmp_path / "state"
-        self.dir.mkdir()
-        self.backend.mkdir()
+        self.dir.mkdir(parents=True)
+        self.backend.mkdir(parents=True)
         for name, content in files.items():
             target = self.dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,3 +91,14 @@ def project_yaml(name: str, description: str = "engine test") -> str:
         f"name: {name}\ndescription: {description}\n"
         f"runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {ROOT / '.venv'}\n"
     )
+
+
+def launchplan_workspace(where: Path, stack_file: Path, secrets: Mapping[str, str], **env: str) -> Workspace:
+    """The launchplan program with one stack file, its stack created and its secrets set."""
+    project = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {ROOT / '.venv'}")
+    stack = stack_file.name[len("Pulumi.") : -len(".yaml")]
+    ws = Workspace(where, {"Pulumi.yaml": project, "__main__.py": ROOT / "__main__.py", stack_file.name: stack_file}, **env)
+    ws.pulumi("stack", "init", stack)
+    for key, value in secrets.items():
+        ws.pulumi("config", "set", "--secret", key, value)
+    return ws

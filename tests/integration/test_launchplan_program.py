@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sandbox.vercel import VercelApi
-from scripts.engine import ROOT, Workspace
+from scripts.engine import ROOT, Workspace, launchplan_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -34,18 +34,8 @@ def vercel(tmp_path: Path) -> Iterator[VercelApi]:
 def field_tracking(tmp_path: Path, api: VercelApi) -> Workspace:
     assert api.server is not None
     url = f"http://127.0.0.1:{api.server.server_address[1]}"
-    project = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {ROOT / '.venv'}")
     stack_file = ROOT / "examples" / "Pulumi.field-tracking.yaml"
-    ws = Workspace(
-        tmp_path,
-        {"Pulumi.yaml": project, "__main__.py": ROOT / "__main__.py", "Pulumi.field-tracking.yaml": stack_file},
-        VERCEL_API_URL=url,
-    )
-    ws.pulumi("stack", "init", "field-tracking")
-    ws.pulumi("config", "set", "--secret", "vercel:apiToken", TOKEN)
-    for key, value in SECRETS.items():
-        ws.pulumi("config", "set", "--secret", key, value)
-    return ws
+    return launchplan_workspace(tmp_path, stack_file, {"vercel:apiToken": TOKEN, **SECRETS}, VERCEL_API_URL=url)
 
 
 def test_field_tracking_end_to_end(tmp_path: Path, vercel: VercelApi) -> None:
