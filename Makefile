@@ -1,10 +1,10 @@
-# launchplan: `make plan` (main job, offline) and `make test` work on a fresh machine.
+# launchplan: `make sandbox` (the main job) and `make test` work on a fresh machine.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup plan test lint check bench engine clean
+.PHONY: setup sandbox plan test lint check bench engine clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-## The main job (until the sandbox lands): render the production stack offline.
+## The main job: the sandbox stack applied locally on the offline engine, against API emulators.
+sandbox: setup engine
+	$(BIN)/launchplan sandbox up
+
+## Render the production stack offline (no engine, no credentials, no network).
 plan: setup
 	$(BIN)/launchplan plan production
 

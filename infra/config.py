@@ -69,8 +69,8 @@ class Spec(Model):
                 refs.setdefault(full_key(key), f"launchplan:heroku.apps.{app_name}.secretEnv.{env}")
         for project_name, project in self.vercel.projects.items():
             for i, var in enumerate(project.env):
-                if var.secret:
-                    refs.setdefault(full_key(var.secret), f"launchplan:vercel.projects.{project_name}.env[{i}].secret")
+                if var.from_config:
+                    refs.setdefault(full_key(var.from_config), f"launchplan:vercel.projects.{project_name}.env[{i}].fromConfig")
         return refs
 
 
@@ -153,7 +153,7 @@ def _raw_secret_refs(value: Any) -> set[str]:
         for k, v in value.items():
             if k == "secretEnv" and isinstance(v, dict):
                 refs |= {full_key(x) for x in v.values() if isinstance(x, str)}
-            elif k == "secret" and isinstance(v, str):
+            elif k == "fromConfig" and isinstance(v, str):
                 refs.add(full_key(v))
             else:
                 refs |= _raw_secret_refs(v)
@@ -321,6 +321,9 @@ def json_schema() -> dict[str, Any]:
     props: dict[str, Any] = {}
     defs: dict[str, Any] = {}
     for key, model in SECTIONS.items():
+        if model is bool:  # Pulumi writes booleans set by `pulumi config set` as "true"/"false"
+            props[f"{NAMESPACE}:{key}"] = {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+            continue
         schema = TypeAdapter(model).json_schema(by_alias=True, ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         props[f"{NAMESPACE}:{key}"] = schema

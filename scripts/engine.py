@@ -46,8 +46,8 @@ def offline_env(backend: Path, **extra: str) -> dict[str, str]:
         HTTP_PROXY="http://127.0.0.1:9",
         NO_PROXY="127.0.0.1,localhost",
         PULUMI_DEBUG_COMMANDS="true",  # enables --event-log, as the Automation API does
-        **extra,
     )
+    env.update(extra)  # callers may override any of the above (e.g. the sandbox's passphrase)
     return env
 
 

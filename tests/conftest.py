@@ -14,6 +14,7 @@ from scripts.render import Rendering, render
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
 STACK_FILES = [ROOT / "Pulumi.staging.yaml", ROOT / "Pulumi.production.yaml", *EXAMPLES]
+SANDBOX_FILE = ROOT / "Pulumi.sandbox.yaml"  # fake credentials, encrypted with the sandbox-only passphrase
 
 
 def make_config(

@@ -123,8 +123,8 @@ def test_vercel_project_declares_project_vars_and_domains() -> None:
         "env": [
             {"key": "API_BASE", "value": "https://api.example.com", "targets": ["production", "preview"]},
             {"key": "API_BASE", "value": "http://localhost:3000", "targets": ["development"]},
-            {"key": "API_TOKEN", "secret": "apiToken", "targets": ["preview", "production"]},
-            {"key": "DEV_TOKEN", "secret": "devToken", "targets": ["development"]},
+            {"key": "API_TOKEN", "fromConfig": "apiToken", "targets": ["preview", "production"]},
+            {"key": "DEV_TOKEN", "fromConfig": "devToken", "targets": ["development"]},
         ],
         "healthCheck": {"path": "/api/health"},
     }

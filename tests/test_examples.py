@@ -13,7 +13,7 @@ import yaml
 from infra import catalog
 from infra.stack_config import StackConfig, contains_placeholder
 from scripts.render import Rendering, render
-from tests.conftest import EXAMPLES, ROOT, STACK_FILES
+from tests.conftest import EXAMPLES, ROOT, SANDBOX_FILE, STACK_FILES
 
 
 def rendered(path: Path) -> Rendering:
@@ -41,7 +41,7 @@ def _env_pairs(r: Rendering) -> list[tuple[str, str, bool]]:
     return pairs
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*STACK_FILES, SANDBOX_FILE], ids=lambda p: p.name)
 def test_secrets_never_travel_as_plain_inputs(path: Path) -> None:
     r = rendered(path)
     for res in r.resources:
@@ -140,3 +140,12 @@ def test_paving_scheduling_registers_calendly_and_keeps_twilio_smtp_secret() -> 
 def test_every_example_renders(path: Path) -> None:
     r = rendered(path)
     assert r.resources and r.stack == path.name.split(".")[1]
+
+
+def test_sandbox_stack_sets_every_secret_it_reads_and_only_fake_ones() -> None:
+    r = rendered(SANDBOX_FILE)
+    assert r.spec.sandbox and r.missing_secrets == {}
+    assert r.spec.heroku.apps == {}  # no Heroku plugin can be built here (tools/engine/README.md)
+    assert all(url.startswith("http://127.0.0.1:") for url in (r.spec.endpoints.calendly_api, r.spec.endpoints.heroku_data_api))
+    text = SANDBOX_FILE.read_text()
+    assert "launchplan-sandbox" in text and "FAKE" in text  # the passphrase is documented as sandbox-only

@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scripts.cli import app
-from tests.conftest import EXAMPLES, ROOT, STACK_FILES
+from tests.conftest import EXAMPLES, ROOT, SANDBOX_FILE, STACK_FILES
 
 runner = CliRunner()
 
@@ -108,7 +108,7 @@ def test_schema_describes_and_accepts_every_stack_file() -> None:
     code, out, _ = run("schema")
     assert code == 0
     schema = json.loads(out)
-    for path in STACK_FILES:
+    for path in [*STACK_FILES, SANDBOX_FILE]:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     broken = {"config": {"launchplan:heroku": {"apps": {"x-app": {"regoin": "us"}}}}}
     with pytest.raises(jsonschema.ValidationError):

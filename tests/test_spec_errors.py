@@ -140,7 +140,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         {
             "vercel": {
                 "projects": {
-                    "web": {"env": [{"key": "API_SECRET", "secret": "apiSecret", "targets": ["development"], "sensitive": True}]}
+                    "web": {
+                        "env": [{"key": "API_SECRET", "fromConfig": "apiSecret", "targets": ["development"], "sensitive": True}]
+                    }
                 }
             }
         },
@@ -166,9 +168,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "vercel var with both value and secret",
-        {"vercel": {"projects": {"web": {"env": [{"key": "X", "value": "1", "secret": "x", "targets": ["production"]}]}}}},
+        {"vercel": {"projects": {"web": {"env": [{"key": "X", "value": "1", "fromConfig": "x", "targets": ["production"]}]}}}},
         f"{V}.env[0]",
-        "exactly one of 'value' or 'secret'",
+        "exactly one of 'value' or 'fromConfig'",
     ),
     (
         "vercel unknown target",
@@ -294,7 +296,7 @@ def test_message_names_the_stack_and_never_echoes_values() -> None:
 def test_missing_secrets_are_all_listed_with_their_commands() -> None:
     sections = {
         "heroku": heroku(secretEnv={"SMTP_PASSWORD": "smtpPassword", "TWILIO_AUTH_TOKEN": "twilioAuthToken"}),
-        "vercel": {"projects": {"web": {"env": [{"key": "API_TOKEN", "secret": "apiToken", "targets": ["production"]}]}}},
+        "vercel": {"projects": {"web": {"env": [{"key": "API_TOKEN", "fromConfig": "apiToken", "targets": ["production"]}]}}},
     }
     problems = problems_of(make_config("production", (), **sections))
     commands = {fix for _, _, fix in problems}
@@ -308,7 +310,7 @@ def test_missing_secrets_are_all_listed_with_their_commands() -> None:
         assert f"run `pulumi config set --secret --stack production {key}`" in commands
     paths = {p[0] for p in problems}
     assert f"{P}.secretEnv.TWILIO_AUTH_TOKEN" in paths
-    assert f"{V}.env[0].secret" in paths
+    assert f"{V}.env[0].fromConfig" in paths
 
 
 def test_secret_set_as_plain_text_is_refused() -> None:
