@@ -59,7 +59,7 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         assert [p["name"] for p in state["projects"].values()] == ["rep-dashboard"]
         assert len(state["envs"]) == 8  # 5 declared + NEXT_PUBLIC_APP_ENV + 2 webhook signing secrets
         calendly = json.loads((project / ".sandbox" / "emulators" / "calendly.json").read_text())
-        [(sub_id, key)] = calendly["signing_keys"].items()
+        [key] = calendly["signing_keys"].values()
         receiver = next(e for e in state["envs"].values() if e["key"] == "CALENDLY_WEBHOOK_SIGNING_KEY")
         assert receiver["value"] == key and receiver["type"] == "sensitive"
 
