@@ -47,9 +47,14 @@ class VercelProject(pulumi.ComponentResource):
             variables.append((var.key, list(var.targets), value, var.is_sensitive, var.git_branch))
         for key, targets, secret in injected:
             variables.append((key, list(targets), secret, "development" not in targets, None))
-        for key, targets, value, sensitive, git_branch in sorted(variables, key=lambda v: (v[0], v[1])):
+        # Logical names follow the key (and its n-th declaration when a key is declared for several
+        # target sets), not the targets: moving a var to other targets is then an update in place,
+        # never a create of the same key beside the old one, which Vercel refuses as a conflict.
+        seen: dict[str, int] = {}
+        for key, targets, value, sensitive, git_branch in variables:
+            seen[key] = seen.get(key, 0) + 1
             vercel.ProjectEnvironmentVariable(
-                f"{name}-{key}-{'-'.join(targets)}" + (f"-{git_branch}" if git_branch else ""),
+                f"{name}-{key}" + (f"-{seen[key]}" if seen[key] > 1 else ""),
                 project_id=self.project.id,
                 team_id=team,
                 key=key,
@@ -57,7 +62,9 @@ class VercelProject(pulumi.ComponentResource):
                 targets=targets,
                 sensitive=sensitive,
                 git_branch=git_branch,
-                opts=child,
+                # A replacement (e.g. sensitive flipped) must delete first: Vercel refuses a
+                # second var with the same key and target.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
 
         for domain in spec.domains:

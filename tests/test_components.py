@@ -135,10 +135,10 @@ def test_vercel_project_declares_project_vars_and_domains() -> None:
     env_type = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
     assert children(r, "dash") == {
         ("vercel:index/project:Project", "dash"),
-        (env_type, "dash-API_BASE-production-preview"),
-        (env_type, "dash-API_BASE-development"),
-        (env_type, "dash-API_TOKEN-production-preview"),
-        (env_type, "dash-DEV_TOKEN-development"),
+        (env_type, "dash-API_BASE"),
+        (env_type, "dash-API_BASE-2"),
+        (env_type, "dash-API_TOKEN"),
+        (env_type, "dash-DEV_TOKEN"),
         ("vercel:index/projectDomain:ProjectDomain", "dash-dash.example.com"),
     }
     assert r.one("vercel:index/project:Project", "dash").inputs == {"framework": "nextjs", "name": "dash", "teamId": "team_abc"}
@@ -151,6 +151,7 @@ def test_vercel_project_declares_project_vars_and_domains() -> None:
     assert by_key[("API_BASE", ("development",))].inputs["value"] == "http://localhost:3000"
     token = by_key[("API_TOKEN", ("production", "preview"))]
     assert token.inputs["sensitive"] is True and token.secret_inputs == ["value"]
+    assert token.delete_before_replace  # Vercel refuses two vars with one key and target
     assert token.raw_inputs["value"] == secret_placeholder("launchplan:apiToken")
     assert token.inputs["teamId"] == "team_abc" and token.inputs["projectId"] == "dash-id"
     # Vercel refuses sensitive values on development: a secret there is encrypted, not sensitive.

@@ -51,7 +51,7 @@ def test_field_tracking_end_to_end(tmp_path: Path, vercel: VercelApi) -> None:
             "arrivy-field-tracking",
             "arrivy-field-tracking-signing-secret",
             *(
-                f"rep-dashboard-{key}-production"
+                f"rep-dashboard-{key}"
                 for key in (
                     "ARRIVY_AUTH_KEY",
                     "ARRIVY_AUTH_TOKEN",
