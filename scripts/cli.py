@@ -82,6 +82,77 @@ def schema(
         err.print(f"wrote {output}")
 
 
+@app.command()
+def gate(
+    stack: Annotated[str, typer.Argument(help="The stack whose change is judged (e.g. staging, production).")],
+    preview_file: Annotated[Optional[Path], typer.Option(help="Read `pulumi preview --json` output from a file.")] = None,
+    allow: Annotated[Optional[list[str]], typer.Option(help="URN (or name) of one failing step to let through.")] = None,
+    reason: Annotated[Optional[list[str]], typer.Option(help="Why, one per --allow, recorded in the summary.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    summary_md: Annotated[Optional[Path], typer.Option(help="Write a Markdown summary (a pull-request comment).")] = None,
+    records: Annotated[Path, typer.Option(help="Where passing gates are recorded per commit.")] = Path(".launchplan/gate"),
+    policy_pack: Annotated[Optional[Path], typer.Option(help="Policy pack the preview runs (default: ./policy).")] = None,
+    staging: Annotated[str, typer.Option(help="The stack that must pass first for production.")] = "staging",
+) -> None:
+    """Judge a stack's preview: exit 0 to apply, 1 when a step is blocked, 2 on bad input."""
+    from scripts import gate as gating
+    from scripts.plan import find_project_root
+
+    project = find_project_root()
+    allows, reasons = allow or [], reason or []
+    if len(allows) != len(reasons) or any(not r.strip() for r in reasons):
+        _fail("give exactly one non-empty --reason for each --allow")
+    try:
+        if preview_file is not None:
+            if not preview_file.is_file():
+                _fail(f"preview file {preview_file} does not exist")
+            text, source = preview_file.read_text(), str(preview_file)
+        else:
+            text, source = _run_preview(project, stack, policy_pack), f"pulumi preview --stack {stack}"
+        stack_file = project / f"Pulumi.{stack}.yaml"
+        verdict = gating.evaluate(
+            stack,
+            text,
+            source,
+            commit=gating.current_commit(project),
+            allows=dict(zip(allows, reasons, strict=True)),
+            records=project / records,
+            stack_file=stack_file if stack_file.is_file() else None,
+            staging=staging,
+        )
+    except (gating.GateInputError, SpecError) as exc:
+        _fail(str(exc))
+    gating.record(verdict, project / records)
+    summary = gating.markdown(verdict)
+    if summary_md is not None:
+        summary_md.write_text(summary)
+    if as_json:
+        print(json.dumps(gating.as_json(verdict), indent=2))
+    else:
+        out.print(summary, markup=False, highlight=False)
+    raise typer.Exit(0 if verdict.passed else 1)
+
+
+def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
+    import subprocess
+
+    from scripts.engine import EngineMissingError, pulumi_cli
+
+    try:
+        binary, env = pulumi_cli()
+    except EngineMissingError as exc:
+        _fail(str(exc))
+    pack = policy_pack or (project / "policy")
+    args = [binary, "preview", "--json", "--non-interactive", "--stack", stack]
+    if pack.is_dir():
+        args += ["--policy-pack", str(pack)]
+    with err.status(f"pulumi preview --stack {stack}…"):
+        proc = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+    if not proc.stdout.strip().startswith("{"):
+        _fail(f"`pulumi preview` of stack {stack} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
 sandbox_app = typer.Typer(
     help="A local sandbox: the sandbox stack on the offline engine against API emulators.", no_args_is_help=True
 )

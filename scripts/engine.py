@@ -102,3 +102,27 @@ def launchplan_workspace(where: Path, stack_file: Path, secrets: Mapping[str, st
     for key, value in secrets.items():
         ws.pulumi("config", "set", "--secret", key, value)
     return ws
+
+
+def pulumi_cli() -> tuple[str, dict[str, str]]:
+    """The `pulumi` operator commands run: $LAUNCHPLAN_PULUMI, else the offline engine when built
+    (plugins from .engine/home; the user's backend and passphrase kept, else .engine/state), else
+    a `pulumi` on PATH with the user's own environment."""
+    chosen = os.environ.get("LAUNCHPLAN_PULUMI")
+    if chosen:
+        return chosen, dict(os.environ)
+    if (BIN / "pulumi").exists():
+        env = dict(os.environ)
+        env.update(
+            PATH=f"{BIN}:{env.get('PATH', '/usr/bin:/bin')}",
+            PULUMI_HOME=str(HOME),
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS="true",
+        )
+        env.setdefault("PULUMI_BACKEND_URL", f"file://{ROOT / '.engine' / 'state'}")
+        return str(BIN / "pulumi"), env
+    found = shutil.which("pulumi")
+    if found is None:
+        raise EngineMissingError("no pulumi CLI: run `make engine`, or install Pulumi and put `pulumi` on PATH")
+    return found, dict(os.environ)

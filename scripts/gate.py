@@ -1,0 +1,270 @@
+"""`launchplan gate STACK`: decide from `pulumi preview --json` whether a change may be applied.
+
+Every step is classified (op, resource, changed inputs). The gate fails, naming
+the resource and the reason, on: delete or replace of a database add-on, an app,
+a domain or a backup schedule; a database plan downgrade; a stack whose spec
+protects its databases but declares no backups; an input that was secret and
+becomes plain; and anything in production unless the same commit's preview of
+staging passed this gate (recorded in the records folder). `--allow URN
+--reason TEXT` lets one named step through and records why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.catalog import POSTGRES_PLANS, plan_rank
+
+SECRET = "[secret]"
+DESTRUCTIVE = {"delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced"}
+GUARDED = {
+    "heroku:addon/addon:Addon": "database add-on",
+    "heroku:app/app:App": "Heroku app",
+    "vercel:index/project:Project": "Vercel project",
+    "heroku:domain/domain:Domain": "domain",
+    "vercel:index/projectDomain:ProjectDomain": "domain",
+    "pulumi-python:dynamic/heroku:BackupSchedule": "backup schedule",
+}
+
+
+class GateInputError(ValueError):
+    """Bad input to the gate (malformed preview, unknown --allow): nothing was decided."""
+
+
+@dataclass
+class Step:
+    op: str
+    urn: str
+    type: str
+    name: str
+    changed: list[str]
+    replace_reasons: list[str]
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+
+@dataclass
+class Finding:
+    urn: str
+    name: str
+    reason: str
+    allowed_because: str | None = None
+
+
+@dataclass
+class Verdict:
+    stack: str
+    commit: str
+    steps: list[Step]
+    findings: list[Finding] = field(default_factory=list)
+    policy_errors: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.policy_errors and all(f.allowed_because for f in self.findings)
+
+
+def parse_preview(text: str, source: str) -> list[Step]:
+    """Steps of a `pulumi preview --json` document, or GateInputError naming what is wrong."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise GateInputError(f"{source} is not JSON ({exc}): pass the output of `pulumi preview --json`") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list):
+        raise GateInputError(f"{source} has no 'steps' list: pass the output of `pulumi preview --json`")
+    steps = []
+    for i, raw in enumerate(doc["steps"]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("op"), str) or not isinstance(raw.get("urn"), str):
+            raise GateInputError(f"{source}: steps[{i}] needs an 'op' and a 'urn'")
+        parts = raw["urn"].split("::")
+        if len(parts) < 4:
+            raise GateInputError(f"{source}: steps[{i}].urn {raw['urn']!r} is not a Pulumi URN")
+        old = (raw.get("oldState") or {}).get("inputs") or {}
+        new = (raw.get("newState") or {}).get("inputs") or {}
+        changed = raw.get("diffReasons") or sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        steps.append(
+            Step(
+                raw["op"],
+                raw["urn"],
+                parts[2].rsplit("$", 1)[-1],
+                parts[3],
+                list(changed),
+                list(raw.get("replaceReasons") or []),
+                old,
+                new,
+            )
+        )
+    return steps
+
+
+def policy_errors(text: str) -> list[str]:
+    """Policy-pack violations and other errors the preview reported."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    return [d.get("message", "").strip() for d in doc.get("diagnostics") or [] if d.get("severity") == "error"]
+
+
+def classify(step: Step) -> list[str]:
+    reasons = []
+    kind = GUARDED.get(step.type)
+    if kind and step.op in DESTRUCTIVE:
+        action = "deleted" if step.op == "delete" else "replaced"
+        why = f" (because {', '.join(step.replace_reasons)} changed)" if step.replace_reasons else ""
+        reasons.append(f"{kind} would be {action}{why}")
+    if step.type == "heroku:addon/addon:Addon" and step.op == "update":
+        old_plan = str(step.old.get("plan", "")).removeprefix("heroku-postgresql:")
+        new_plan = str(step.new.get("plan", "")).removeprefix("heroku-postgresql:")
+        if old_plan in POSTGRES_PLANS and new_plan in POSTGRES_PLANS and plan_rank(new_plan) < plan_rank(old_plan):
+            reasons.append(f"database plan downgrade {old_plan} -> {new_plan}")
+    if step.op in ("update", "replace", "create-replacement"):
+        for key, before in step.old.items():
+            if before == SECRET and key in step.new and step.new[key] != SECRET:
+                reasons.append(f"input '{key}' was secret and would become plain")
+    return reasons
+
+
+def spec_findings(stack: str, stack_file: Path | None) -> list[Finding]:
+    """A stack whose spec protects a database must also declare its backups."""
+    if stack_file is None or not stack_file.is_file():
+        return []
+    from infra.config import load_spec
+    from infra.stack_config import StackConfig
+
+    spec = load_spec(StackConfig.from_file(stack_file, stack), require_secrets=False)
+    return [
+        Finding(
+            f"launchplan:heroku.apps.{name}.postgres",
+            name,
+            "the spec protects this database but declares no backups: add postgres.backups",
+        )
+        for name, app in spec.heroku.apps.items()
+        if app.postgres and spec.database_protected(app) and app.postgres.backups is None
+    ]
+
+
+def evaluate(
+    stack: str,
+    preview_text: str,
+    source: str,
+    *,
+    commit: str,
+    allows: dict[str, str],
+    records: Path,
+    stack_file: Path | None,
+    staging: str = "staging",
+) -> Verdict:
+    steps = parse_preview(preview_text, source)
+    verdict = Verdict(stack, commit, steps, policy_errors=policy_errors(preview_text))
+    for step in steps:
+        verdict.findings += [Finding(step.urn, step.name, reason) for reason in classify(step)]
+    verdict.findings += spec_findings(stack, stack_file)
+    if stack == "production" and not staging_passed(records, staging, commit):
+        verdict.findings.append(
+            Finding(
+                f"stack:{stack}",
+                stack,
+                f"no passing gate of '{staging}' is recorded for commit {commit}: run `launchplan gate {staging}` first",
+            )
+        )
+
+    unused = dict(allows)
+    for finding in verdict.findings:
+        for target in list(allows):
+            if target in (finding.urn, finding.name):
+                finding.allowed_because = allows[target]
+                unused.pop(target, None)
+    if unused:
+        names = ", ".join(sorted(unused))
+        raise GateInputError(f"--allow {names} matches no failing step: check the URN (see the gate's table)")
+    return verdict
+
+
+# --- records: which commit passed which stack ---------------------------------------------
+
+
+def current_commit(project: Path) -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True)
+        # Only tracked files count: CI writes previews and records beside the checkout.
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=project, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def record(verdict: Verdict, records: Path) -> Path:
+    records.mkdir(parents=True, exist_ok=True)
+    path = records / f"{verdict.commit}-{verdict.stack}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "stack": verdict.stack,
+                "commit": verdict.commit,
+                "passed": verdict.passed,
+                "at": time.time(),
+                "findings": [asdict(f) for f in verdict.findings],
+                "policyErrors": verdict.policy_errors,
+            },
+            indent=2,
+        )
+    )
+    return path
+
+
+def staging_passed(records: Path, staging: str, commit: str) -> bool:
+    if commit == "unknown" or commit.endswith("-dirty"):
+        return False
+    path = records / f"{commit}-{staging}.json"
+    return path.is_file() and json.loads(path.read_text()).get("passed") is True
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def as_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "stack": verdict.stack,
+        "commit": verdict.commit,
+        "passed": verdict.passed,
+        "steps": [
+            {"op": s.op, "urn": s.urn, "type": s.type, "name": s.name, "changed": s.changed, "replaceReasons": s.replace_reasons}
+            for s in verdict.steps
+            if s.op != "same"
+        ],
+        "findings": [asdict(f) for f in verdict.findings],
+        "policyErrors": verdict.policy_errors,
+    }
+
+
+def markdown(verdict: Verdict) -> str:
+    icon = "✅" if verdict.passed else "❌"
+    lines = [
+        f"### {icon} launchplan gate: `{verdict.stack}` {'passed' if verdict.passed else 'failed'}",
+        f"Commit `{verdict.commit}`.",
+        "",
+    ]
+    changes = [s for s in verdict.steps if s.op != "same"]
+    if changes:
+        lines += ["| op | resource | type | changed |", "|---|---|---|---|"]
+        lines += [f"| {s.op} | `{s.name}` | `{s.type}` | {', '.join(s.changed) or '—'} |" for s in changes]
+    else:
+        lines.append("No changes.")
+    blocking = [f for f in verdict.findings if not f.allowed_because]
+    allowed = [f for f in verdict.findings if f.allowed_because]
+    if blocking or verdict.policy_errors:
+        lines += ["", "**Blocking:**"] + [f"- `{f.name}`: {f.reason}" for f in blocking]
+        lines += [f"- policy: {e}" for e in verdict.policy_errors]
+    if allowed:
+        lines += ["", "**Allowed explicitly:**"] + [
+            f"- `{f.name}`: {f.reason}. Reason given: {f.allowed_because}" for f in allowed
+        ]
+    return "\n".join(lines) + "\n"
