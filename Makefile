@@ -32,6 +32,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy policy  # a second run: the pack's __main__ would clash with the program's
 
 check: lint test
 

@@ -21,14 +21,14 @@ def _res(r) -> policies.Res:  # PolicyResource or ResourceValidationArgs
 def _resource_rule(rule):
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         for problem in rule(_res(args)):
-            report(problem)
+            report(problem, None)
 
     return validate
 
 
 def _stack_backups(args: StackValidationArgs, report: ReportViolation) -> None:
     for problem in policies.production_databases_backed_up(_res(r) for r in args.resources):
-        report(problem)
+        report(problem, None)
 
 
 PolicyPack(

@@ -153,23 +153,121 @@ def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
     return proc.stdout
 
 
+@app.command()
+def verify(
+    stack: Annotated[str, typer.Argument(help="The stack to check after a deployment.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Post-deployment checks: health URLs, backups, env keys on the platform, webhooks. Exit 1 on any failure."""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from infra.http import ApiError
+    from scripts.plan import find_project_root
+    from scripts.stacks import Stack as StackRef
+    from scripts.stacks import StackError
+    from scripts.verify import verify as run_checks
+
+    try:
+        checks = run_checks(StackRef(find_project_root(), stack))
+    except (StackError, SpecError, ApiError) as exc:
+        _fail(str(exc))
+    failed = [c for c in checks if c.status == "fail"]
+    if as_json:
+        print(json.dumps({"stack": stack, "passed": not failed, "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        table = Table("check", "result", "evidence", title=f"verify {stack}", title_justify="left")
+        colours = {"pass": "green", "fail": "red", "pending": "yellow"}
+        for c in checks:
+            table.add_row(c.name, f"[{colours[c.status]}]{c.status}[/]", escape(c.evidence))
+        out.print(table)
+    raise typer.Exit(1 if failed else 0)
+
+
+EXIT_DRIFT = 3
+
+
+@app.command()
+def drift(
+    stack: Annotated[Optional[str], typer.Argument(help="The stack to audit.")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Every deployed stack, in parallel.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Declared vs live, out-of-band vars, staging vs production. Exit 0 clean, 3 when drift is found."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from infra.http import ApiError
+    from scripts import drift as audits
+    from scripts.plan import find_project_root
+    from scripts.stacks import Stack as StackRef
+    from scripts.stacks import StackError
+
+    if (stack is None) == (not all_stacks):
+        _fail("name one stack, or pass --all")
+    project = find_project_root()
+    try:
+        if all_stacks:
+            names = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project.glob("Pulumi.*.yaml"))
+            stacks = [s for s in (StackRef(project, n) for n in names) if s.exists()]
+        else:
+            assert stack is not None
+            stacks = [StackRef(project, stack)]
+            if not stacks[0].exists():
+                _fail(f"stack {stack} is not deployed in this backend (`pulumi stack ls`): nothing to compare")
+
+        def audit(s: StackRef) -> list[audits.Drift]:
+            return [*audits.live(s), *audits.out_of_band(s)]
+
+        findings: list[audits.Drift] = []
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("auditing", total=len(stacks))
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                for result in pool.map(audit, stacks):
+                    findings += result
+                    progress.advance(task)
+        by_name = {s.name: s for s in stacks}
+        if "staging" in by_name and "production" in by_name:
+            findings += audits.parity(by_name["staging"], by_name["production"])
+    except (StackError, SpecError, ApiError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps({"stacks": [s.name for s in stacks], "drift": [asdict(f) for f in findings]}, indent=2))
+    elif findings:
+        table = Table("stack", "audit", "resource", "detail", title="drift", title_justify="left")
+        for f in findings:
+            table.add_row(f.stack, f.audit, escape(f.resource), escape(f.detail))
+        out.print(table)
+    else:
+        out.print(f"[green]No drift[/] in {', '.join(s.name for s in stacks) or 'no deployed stack'}.")
+    raise typer.Exit(EXIT_DRIFT if findings else 0)
+
+
 sandbox_app = typer.Typer(
     help="A local sandbox: the sandbox stack on the offline engine against API emulators.", no_args_is_help=True
 )
 app.add_typer(sandbox_app, name="sandbox")
-PortOption = Annotated[int, typer.Option("--port", help="Base port; the emulators listen on the next three.")]
+PortOption = Annotated[
+    Optional[int],
+    typer.Option("--port", help="Base port; the emulators listen on the next three (default: as the stack file says)."),
+]
 
 
-def _sandbox(port: int) -> Sandbox:
+def _sandbox(port: Optional[int]) -> Sandbox:
     from scripts.plan import find_project_root
-    from scripts.sandbox_cmd import Sandbox
+    from scripts.sandbox_cmd import Sandbox, base_port
 
-    return Sandbox(find_project_root(), out, port)
+    project = find_project_root()
+    return Sandbox(project, out, port if port is not None else base_port(project))
 
 
 @sandbox_app.command("up")
 def sandbox_up(
-    port: PortOption = 47200,
+    port: PortOption = None,
     rate_limit_every: Annotated[int, typer.Option(help="Fault: answer every Nth request with 429.")] = 0,
     retry_after: Annotated[float, typer.Option(help="Fault: Retry-After seconds on each 429.")] = 1.0,
     error_rate: Annotated[float, typer.Option(help="Fault: fraction of requests answered with 503.")] = 0.0,
@@ -193,7 +291,7 @@ def sandbox_up(
 
 @sandbox_app.command("down")
 def sandbox_down(
-    port: PortOption = 47200,
+    port: PortOption = None,
     destroy_protected: Annotated[bool, typer.Option(help="Also destroy protected databases.")] = False,
 ) -> None:
     """Destroy the sandbox stack and stop the emulators."""
@@ -207,7 +305,7 @@ def sandbox_down(
 
 @sandbox_app.command("status")
 def sandbox_status(
-    port: PortOption = 47200,
+    port: PortOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What runs: the emulators, the stack's resources, request counts."""

@@ -110,7 +110,7 @@ def pulumi_cli() -> tuple[str, dict[str, str]]:
     a `pulumi` on PATH with the user's own environment."""
     chosen = os.environ.get("LAUNCHPLAN_PULUMI")
     if chosen:
-        return chosen, dict(os.environ)
+        return chosen, {**os.environ, "PULUMI_DEBUG_COMMANDS": "true"}
     if (BIN / "pulumi").exists():
         env = dict(os.environ)
         env.update(
@@ -119,10 +119,12 @@ def pulumi_cli() -> tuple[str, dict[str, str]]:
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_IGNORE_AMBIENT_PLUGINS="true",
+            PULUMI_DEBUG_COMMANDS="true",
         )
         env.setdefault("PULUMI_BACKEND_URL", f"file://{ROOT / '.engine' / 'state'}")
         return str(BIN / "pulumi"), env
     found = shutil.which("pulumi")
     if found is None:
         raise EngineMissingError("no pulumi CLI: run `make engine`, or install Pulumi and put `pulumi` on PATH")
-    return found, dict(os.environ)
+    # PULUMI_DEBUG_COMMANDS enables --event-log, which drift reads (the Automation API sets it too).
+    return found, {**os.environ, "PULUMI_DEBUG_COMMANDS": "true"}

@@ -35,6 +35,22 @@ class SandboxError(RuntimeError):
     pass
 
 
+def sandbox_env(project: Path, vercel_url: str) -> dict[str, str]:
+    """The offline engine on the sandbox's own backend and passphrase; the vercel plugin sent to its emulator."""
+    backend = project / ".sandbox" / "pulumi-state"
+    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, VERCEL_API_URL=vercel_url)
+
+
+def base_port(project: Path) -> int:
+    """The emulators' base port, as the sandbox stack file's endpoints say (vercelApi is base + 1)."""
+    path = project / f"Pulumi.{STACK}.yaml"
+    if path.is_file():
+        url = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get("launchplan:endpoints", {}).get("vercelApi")
+        if url and urlsplit(url).port:
+            return int(urlsplit(url).port or 0) - EMULATORS["vercel"][1]
+    return DEFAULT_PORT
+
+
 @dataclass
 class Sandbox:
     project: Path

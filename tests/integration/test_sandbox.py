@@ -36,18 +36,23 @@ def launchplan(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
+def sandbox_project(where: Path) -> tuple[Path, int]:
+    """A copy of the project whose sandbox stack points at a free set of ports."""
     base = free_base_port()
-    project = tmp_path / "project"
+    project = where / "project"
     project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {ROOT / '.venv'}")
-    )
+    venv = f"virtualenv: {ROOT / '.venv'}"
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", venv))
     (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     stack = (ROOT / "Pulumi.sandbox.yaml").read_text()
-    for default, offset in ((47202, 2), (47203, 3)):
+    for default, offset in ((47201, 1), (47202, 2), (47203, 3)):
         stack = stack.replace(f"127.0.0.1:{default}", f"127.0.0.1:{base + offset}")
     (project / "Pulumi.sandbox.yaml").write_text(stack)
+    return project, base
+
+
+def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
+    project, base = sandbox_project(tmp_path)
     port = f"--port={base}"
     try:
         first = launchplan(project, "sandbox", "up", port)

@@ -1,0 +1,98 @@
+"""What operator commands need about a stack: its spec, its outputs, its secrets, and
+clients for the platform APIs it uses, all through the `pulumi` CLI's JSON output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.backups import heroku_headers
+from infra.config import Spec, load_spec
+from infra.http import ApiClient
+from infra.stack_config import StackConfig
+
+
+class StackError(RuntimeError):
+    """A stack that cannot be read (unknown name, no passphrase, CLI failure): nothing was changed."""
+
+
+@dataclass
+class Stack:
+    project: Path
+    name: str
+    _secrets: dict[str, str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        path = self.project / f"Pulumi.{self.name}.yaml"
+        if not path.is_file():
+            known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in self.project.glob("Pulumi.*.yaml"))
+            raise StackError(f"no stack '{self.name}': {path.name} does not exist (stacks here: {', '.join(known)})")
+        self.file = path
+        self.spec: Spec = load_spec(StackConfig.from_file(path, self.name), require_secrets=False)
+
+    def cli(self) -> tuple[str, dict[str, str]]:
+        from scripts.engine import BIN, pulumi_cli
+
+        if self.name == "sandbox":  # its own backend and documented passphrase, on the offline engine
+            from scripts.sandbox_cmd import sandbox_env
+
+            return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api)
+
+        return pulumi_cli()
+
+    def pulumi(self, *args: str) -> str:
+        binary, env = self.cli()
+        proc = subprocess.run([binary, *args, "--stack", self.name], cwd=self.project, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            detail = proc.stderr.strip() or proc.stdout.strip()
+            if "passphrase" in detail.lower():
+                detail += " (set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)"
+            raise StackError(f"`pulumi {' '.join(args)} --stack {self.name}` failed: {detail}")
+        return proc.stdout
+
+    def exists(self) -> bool:
+        binary, env = self.cli()
+        proc = subprocess.run([binary, "stack", "ls", "--json"], cwd=self.project, env=env, capture_output=True, text=True)
+        return proc.returncode == 0 and any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))
+
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "output", "--json") or "{}")
+
+    def secret(self, key: str) -> str | None:
+        """One decrypted config value; only ever held in memory, never printed."""
+        if self._secrets is None:
+            self._secrets = {
+                k: str(v.get("value"))
+                for k, v in json.loads(self.pulumi("config", "--json", "--show-secrets")).items()
+                if isinstance(v, dict) and v.get("secret")
+            }
+        return self._secrets.get(key)
+
+    # --- API clients ---------------------------------------------------------------
+    def heroku(self) -> ApiClient:
+        return ApiClient("Heroku", self.spec.endpoints.heroku_api, heroku_headers(self._require("heroku:apiKey")))
+
+    def heroku_data(self) -> ApiClient:
+        return ApiClient("Heroku Data", self.spec.endpoints.heroku_data_api, heroku_headers(self._require("heroku:apiKey")))
+
+    def vercel(self) -> ApiClient:
+        return ApiClient(
+            "Vercel", self.spec.endpoints.vercel_api, {"Authorization": f"Bearer {self._require('vercel:apiToken')}"}
+        )
+
+    def calendly(self) -> ApiClient:
+        return ApiClient(
+            "Calendly", self.spec.endpoints.calendly_api, {"Authorization": f"Bearer {self._require('launchplan:calendlyToken')}"}
+        )
+
+    def _require(self, key: str) -> str:
+        value = self.secret(key)
+        if not value:
+            raise StackError(f"stack {self.name} has no {key}: run `pulumi config set --secret --stack {self.name} {key}`")
+        return value
+
+    def vercel_params(self) -> dict[str, str]:
+        return {"teamId": self.spec.vercel.team} if self.spec.vercel.team else {}

@@ -1,0 +1,170 @@
+"""`launchplan verify STACK`: the runbooks' post-deployment checks as one command.
+
+Each check reports pass / fail / pending with its evidence: health-check URLs,
+backup schedules and the latest backup, declared env keys present on the
+platform, Calendly webhooks registered, Arrivy webhooks as pending manual steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from infra.spec_webhooks import CalendlyWebhook
+from scripts.stacks import Stack
+
+BACKUP_MAX_AGE_HOURS = 26  # a daily schedule plus slack for the backup's own run time
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # pass | fail | pending
+    evidence: str
+
+
+def health(stack: Stack, outputs: dict[str, Any]) -> list[Check]:
+    timeouts = {n: a.health_check.timeout_seconds for n, a in stack.spec.heroku.apps.items() if a.health_check}
+    timeouts |= {n: p.health_check.timeout_seconds for n, p in stack.spec.vercel.projects.items() if p.health_check}
+    checks = []
+    for hc in outputs.get("healthChecks", []):
+        started = time.perf_counter()
+        try:
+            status = httpx.get(hc["url"], timeout=timeouts.get(hc["name"], 10.0), follow_redirects=False).status_code
+        except httpx.HTTPError as exc:
+            checks.append(Check(f"health {hc['name']}", "fail", f"{hc['url']}: {type(exc).__name__}: {exc}"))
+            continue
+        ms = (time.perf_counter() - started) * 1000
+        ok = status == hc["expectStatus"]
+        checks.append(
+            Check(
+                f"health {hc['name']}",
+                "pass" if ok else "fail",
+                f"GET {hc['url']} -> {status} in {ms:.0f} ms (expected {hc['expectStatus']})",
+            )
+        )
+    return checks
+
+
+def _age_hours(stamp: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds() / 3600
+
+
+def backups(stack: Stack) -> list[Check]:
+    apps = {n: a for n, a in stack.spec.heroku.apps.items() if a.postgres and a.postgres.backups}
+    if not apps:
+        return []
+    checks = []
+    with stack.heroku() as heroku, stack.heroku_data() as data:
+        for name, app in apps.items():
+            assert app.postgres and app.postgres.backups
+            want = app.postgres.backups
+            addon = next(
+                (
+                    a
+                    for a in heroku.request("GET", f"/apps/{name}/addons") or []
+                    if (a.get("addon_service") or {}).get("name") == "heroku-postgresql"
+                ),
+                None,
+            )
+            if addon is None:
+                checks.append(Check(f"backups {name}", "fail", "no heroku-postgresql add-on on the app"))
+                continue
+            schedules = data.request("GET", f"/client/v11/databases/{addon['id']}/transfer-schedules") or []
+            match = [s for s in schedules if s.get("name") == "DATABASE_URL"]
+            if not match:
+                checks.append(Check(f"backups {name}", "fail", f"no schedule for DATABASE_URL on {addon['name']}"))
+                continue
+            s = match[0]
+            ok = int(s.get("hour", -1)) == want.hour and s.get("timezone") == want.timezone
+            checks.append(
+                Check(
+                    f"backup schedule {name}",
+                    "pass" if ok else "fail",
+                    f"daily at {int(s.get('hour', -1)):02d}:00 {s.get('timezone')} (declared {want.hour:02d}:00 {want.timezone})",
+                )
+            )
+            checks.append(latest_backup(name, s, data.request("GET", f"/client/v11/apps/{name}/transfers") or []))
+    return checks
+
+
+def latest_backup(app: str, schedule: dict[str, Any], transfers: list[dict[str, Any]]) -> Check:
+    done = sorted(
+        (t for t in transfers if t.get("to_type") == "gof3r" and t.get("succeeded") and t.get("finished_at")),
+        key=lambda t: t["finished_at"],
+    )
+    if done:
+        age = _age_hours(done[-1]["finished_at"])
+        ok = age <= BACKUP_MAX_AGE_HOURS
+        return Check(
+            f"latest backup {app}",
+            "pass" if ok else "fail",
+            f"b{done[-1].get('num', '?')} finished {age:.1f} h ago (limit {BACKUP_MAX_AGE_HOURS} h)",
+        )
+    scheduled_for = _age_hours(schedule["created_at"]) if schedule.get("created_at") else 0.0
+    if scheduled_for < BACKUP_MAX_AGE_HOURS:
+        return Check(f"latest backup {app}", "pending", f"no backup yet; the schedule is {scheduled_for:.1f} h old")
+    return Check(f"latest backup {app}", "fail", f"no successful backup although the schedule is {scheduled_for:.1f} h old")
+
+
+def env_keys(stack: Stack) -> list[Check]:
+    checks = []
+    receivers: dict[str, set[str]] = {}
+    for hook in stack.spec.webhooks.values():
+        receivers.setdefault(hook.receiver.heroku_app or hook.receiver.vercel_project or "", set()).add(hook.receiver.env)
+    if stack.spec.heroku.apps:
+        with stack.heroku() as heroku:
+            for name, app in stack.spec.heroku.apps.items():
+                declared = set(app.env) | set(app.secret_env) | set(app.generated_env) | receivers.get(name, set())
+                live = set(heroku.request("GET", f"/apps/{name}/config-vars") or {})
+                checks.append(_keys_check(f"env {name}", declared, live))
+    if stack.spec.vercel.projects:
+        with stack.vercel() as vercel:
+            for name, project in stack.spec.vercel.projects.items():
+                declared = {v.key for v in project.env} | receivers.get(name, set())
+                found = vercel.request("GET", f"/v9/projects/{name}/env", params=stack.vercel_params(), ok_missing=True)
+                live = {e["key"] for e in (found or {}).get("envs", [])}
+                checks.append(_keys_check(f"env {name}", declared, live))
+    return checks
+
+
+def _keys_check(name: str, declared: set[str], live: set[str]) -> Check:
+    missing = sorted(declared - live)
+    if missing:
+        return Check(name, "fail", f"missing on the platform: {', '.join(missing)}")
+    return Check(name, "pass", f"all {len(declared)} declared keys present")
+
+
+def webhooks(stack: Stack, outputs: dict[str, Any]) -> list[Check]:
+    checks = []
+    calendly = {n: h for n, h in stack.spec.webhooks.items() if isinstance(h, CalendlyWebhook)}
+    if calendly:
+        with stack.calendly() as api:
+            for name, hook in calendly.items():
+                page = api.request(
+                    "GET", "/webhook_subscriptions", params={"organization": hook.organization, "scope": hook.scope}
+                )
+                live = [s for s in (page or {}).get("collection", []) if s.get("callback_url") == hook.url]
+                ok = bool(live) and live[0].get("state") == "active" and sorted(live[0].get("events", [])) == hook.events
+                evidence = f"{hook.url}: " + (
+                    f"{live[0].get('state')}, events {', '.join(sorted(live[0].get('events', [])))}" if live else "not registered"
+                )
+                checks.append(Check(f"webhook {name}", "pass" if ok else "fail", evidence))
+    for step in outputs.get("manualSteps", []):
+        checks.append(
+            Check(
+                f"webhook {step['webhook']}",
+                "pending",
+                f"manual step: {step['where']}; URL {step['url']}; events {', '.join(step['events'])}; secret: {step['secret']}",
+            )
+        )
+    return checks
+
+
+def verify(stack: Stack) -> list[Check]:
+    outputs = stack.outputs()
+    return [*health(stack, outputs), *backups(stack), *env_keys(stack), *webhooks(stack, outputs)]

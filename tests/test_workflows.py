@@ -1,0 +1,50 @@
+"""The example GitHub workflows parse, and call only commands launchplan has."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.main import get_command
+
+from scripts.cli import app
+from tests.conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def commands() -> set[str]:
+    group = get_command(app)
+    names = set(group.commands)  # type: ignore[attr-defined]
+    names |= {f"sandbox {sub}" for sub in group.commands["sandbox"].commands}  # type: ignore[attr-defined]
+    return names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_is_valid_and_uses_real_commands(path: Path) -> None:
+    doc = yaml.safe_load(path.read_text())
+    assert doc["name"] and doc["jobs"]
+    assert True in doc or "on" in doc  # YAML 1.1 reads the key `on` as True
+    for job in doc["jobs"].values():
+        assert job["runs-on"] and job["steps"]
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), step
+            for used in re.findall(r"launchplan (sandbox \w+|\w+)", step.get("run", "")):
+                assert used in commands(), f"{path.name} calls `launchplan {used}`, which does not exist"
+
+
+def test_production_waits_for_staging_and_an_approval() -> None:
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    production = deploy["jobs"]["production"]
+    assert production["needs"] == "staging" and production["environment"] == "production"
+    runs = [s.get("run", "") for s in production["steps"]]
+    assert runs.index(".venv/bin/launchplan gate production") < runs.index("pulumi up --stack production --yes --non-interactive")
+
+
+def test_workflows_hold_no_credentials() -> None:
+    for path in WORKFLOWS:
+        for line in path.read_text().splitlines():
+            if re.search(r"(TOKEN|PASSPHRASE|KEY)\s*:", line):
+                assert "${{ secrets." in line, f"{path.name}: {line.strip()}"
