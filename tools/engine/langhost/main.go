@@ -9,12 +9,14 @@
 // `pulumi-language-python-exec` script (copied out of the pinned sdk/v3
 // module), exactly as the upstream host does. Python discovery, virtualenvs
 // and pip/poetry/uv handling come from the pinned sdk/v3 module's
-// python/toolchain package (the code the upstream host uses).
+// python/toolchain package (the code the upstream host uses). RunPlugin runs
+// Python plugins, which is how the engine starts Python policy packs
+// (`--policy-pack DIR`) and Python-written providers.
 //
 // Not implemented (the engine gets "Unimplemented"): code generation
 // (GenerateProject/GenerateProgram/GeneratePackage, used by `pulumi convert`,
-// `pulumi import --out`, `pulumi package gen-sdk`), Pack, Template, Link,
-// RunPlugin (Python-written providers / policy packs) and debugger attach.
+// `pulumi import --out`, `pulumi package gen-sdk`), Pack, Template, Link and
+// debugger attach.
 package main
 
 import (
@@ -28,6 +30,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -123,10 +128,17 @@ func main() {
 	}
 }
 
-// options reads runtime options (Pulumi.yaml `runtime.options`).
+// options reads runtime options (Pulumi.yaml `runtime.options`) for a program.
+// The legacy command-line flags are defaults that the options override.
 func (h *host) options(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
-	opts := toolchain.PythonOptions{Virtualenv: h.flagVirtualenv}
-	tc := h.flagToolchain
+	return parseOptions(info, h.flagVirtualenv, h.flagToolchain)
+}
+
+// parseOptions reads `runtime.options` (Pulumi.yaml, PulumiPolicy.yaml or
+// PulumiPlugin.yaml) from info: toolchain, virtualenv (relative to the root
+// directory), typechecker.
+func parseOptions(info *pulumirpc.ProgramInfo, virtualenv, tc string) (toolchain.PythonOptions, error) {
+	opts := toolchain.PythonOptions{Virtualenv: virtualenv}
 	var typechecker string
 	if info != nil {
 		opts.Root = info.GetRootDirectory()
@@ -165,6 +177,18 @@ func (h *host) options(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, er
 		return opts, fmt.Errorf("unsupported typechecker option: %q", typechecker)
 	}
 	return opts, nil
+}
+
+// pluginOptions reads the runtime options of a plugin (policy pack, provider).
+// As upstream: plugins never run in the global or ambient Python, so the pip
+// toolchain without a `virtualenv` option means `venv` in the plugin's
+// directory. The host's legacy flags belong to the program and do not apply.
+func pluginOptions(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
+	opts, err := parseOptions(info, "", "")
+	if err == nil && opts.Toolchain == toolchain.Pip && opts.Virtualenv == "" {
+		opts.Virtualenv = "venv"
+	}
+	return opts, err
 }
 
 func (h *host) toolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, toolchain.PythonOptions, error) {
@@ -406,21 +430,28 @@ func programPath(req *pulumirpc.RunRequest) string {
 	return "."
 }
 
-type streamWriter struct {
-	send   func(*pulumirpc.InstallDependenciesResponse) error
-	stderr bool
+// sendWriter turns writes into messages on a server stream. exec.Cmd copies a
+// child's stdout and stderr in two goroutines, and a gRPC stream must not be
+// sent on from two goroutines at once: the writers of one stream share mu.
+type sendWriter struct {
+	mu   *sync.Mutex
+	send func([]byte) error
 }
 
-func (w streamWriter) Write(p []byte) (int, error) {
-	b := append([]byte(nil), p...)
-	resp := &pulumirpc.InstallDependenciesResponse{Stdout: b}
-	if w.stderr {
-		resp = &pulumirpc.InstallDependenciesResponse{Stderr: b}
-	}
-	if err := w.send(resp); err != nil {
+func (w sendWriter) Write(p []byte) (int, error) {
+	b := append([]byte(nil), p...) // the message may outlive p
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.send(b); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// streamWriters returns stdout and stderr writers for one server stream.
+func streamWriters(stdout, stderr func([]byte) error) (io.Writer, io.Writer) {
+	mu := &sync.Mutex{}
+	return sendWriter{mu: mu, send: stdout}, sendWriter{mu: mu, send: stderr}
 }
 
 func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest,
@@ -430,11 +461,26 @@ func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest,
 	if info == nil {
 		info = &pulumirpc.ProgramInfo{RootDirectory: req.GetDirectory(), ProgramDirectory: req.GetDirectory()}
 	}
-	tc, _, err := h.toolchain(info)
+	var opts toolchain.PythonOptions
+	var err error
+	if req.GetIsPlugin() {
+		// `pulumi install` in a policy pack or plugin directory: the same
+		// virtualenv RunPlugin will use.
+		opts, err = pluginOptions(info)
+	} else {
+		opts, err = h.options(info)
+	}
 	if err != nil {
 		return err
 	}
-	var stdout, stderr io.Writer = streamWriter{send: srv.Send}, streamWriter{send: srv.Send, stderr: true}
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := streamWriters(
+		func(b []byte) error { return srv.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b}) },
+		func(b []byte) error { return srv.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b}) },
+	)
 	ctx := srv.Context()
 	dir := info.GetProgramDirectory()
 	if dir == "" {
@@ -444,6 +490,150 @@ func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest,
 		return fmt.Errorf("installing dependencies: %w", err)
 	}
 	return nil
+}
+
+// RunPlugin runs a Python plugin: the engine calls it for a policy pack
+// directory (PulumiPolicy.yaml, e.g. `pulumi preview --policy-pack DIR`) and
+// for a provider written in Python (PulumiPlugin.yaml). As upstream:
+//
+//   - a directory with __main__.py runs as `python DIR ARGS...`;
+//   - otherwise a buildable Python package (pyproject.toml) runs as
+//     `python -m pulumi.run.plugin NAME ARGS...`.
+//
+// ARGS are the engine's (its address, then logging/tracing flags). The plugin
+// prints its gRPC port on stdout; stdout and stderr are streamed back to the
+// engine, which reads the port from them, and the exit code is sent last.
+// Stopping the plugin cancels the stream, which kills the Python process.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest,
+	srv grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	if req.GetAttachDebugger() {
+		return status.Error(codes.Unimplemented, "debugger attach is not supported by this language host")
+	}
+	info := req.GetInfo()
+	if info == nil || info.GetProgramDirectory() == "" {
+		return errors.New("RunPlugin: no plugin directory given")
+	}
+	opts, err := pluginOptions(info)
+	if err != nil {
+		return err
+	}
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return err
+	}
+	ctx := srv.Context()
+	// Upstream just runs the virtualenv's python and fails on a missing one
+	// with "no such file"; say what to do instead.
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return fmt.Errorf("%w (run `pulumi install` in %s)", err, info.GetRootDirectory())
+	}
+
+	cmd, err := pluginCommand(ctx, tc, opts, info, req.GetArgs())
+	if err != nil {
+		return err
+	}
+
+	// The CLI sends the plugin's complete environment (its own plus what the
+	// plugin needs, e.g. per-pack ESC variables). The toolchain's virtualenv
+	// activation goes on top: appended after the CLI's PATH and VIRTUAL_ENV
+	// (as upstream does) it would be overridden by them.
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	if venv := lookupEnv(cmd.Env, "VIRTUAL_ENV"); venv != "" {
+		env = toolchain.ActivateVirtualEnv(wellFormedEnv(env), venv)
+	}
+	cmd.Env = env
+	if req.GetPwd() != "" {
+		cmd.Dir = req.GetPwd()
+	}
+	cmd.Stdout, cmd.Stderr = streamWriters(
+		func(b []byte) error {
+			return srv.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+		},
+		func(b []byte) error {
+			return srv.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+		},
+	)
+	// A grandchild that inherited stdout/stderr must not keep RunPlugin (and
+	// the engine waiting on it) alive once the plugin has exited or was killed.
+	cmd.WaitDelay = 5 * time.Second
+
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok {
+				// The engine turns a non-zero code into "exit status N".
+				return srv.Send(&pulumirpc.RunPluginResponse{
+					Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(ws.ExitStatus())},
+				})
+			}
+			return fmt.Errorf("plugin exited unexpectedly: %w", exitErr)
+		}
+		return fmt.Errorf("problem executing plugin program (could not run python): %w", err)
+	}
+	// A clean exit ends the stream; the engine reads that as exit code 0.
+	return nil
+}
+
+// pluginCommand builds the command line for RunPlugin (see there).
+func pluginCommand(ctx context.Context, tc toolchain.Toolchain, opts toolchain.PythonOptions,
+	info *pulumirpc.ProgramInfo, args []string,
+) (*exec.Cmd, error) {
+	mainPy := filepath.Join(opts.Root, "__main__.py")
+	if _, err := os.Stat(mainPy); err == nil {
+		return tc.Command(ctx, append([]string{info.GetProgramDirectory()}, args...)...)
+	} else if !os.IsNotExist(err) {
+		return nil, fmt.Errorf("looking for __main__.py: %w", err)
+	}
+
+	// No __main__.py. Upstream then uses the SDK's plugin entry point if the
+	// installed pulumi package has it (older ones do not) and otherwise still
+	// runs the directory, which fails with Python's own message.
+	check, err := tc.Command(ctx, "-c", "import pulumi.run.plugin")
+	if err != nil {
+		return nil, err
+	}
+	if out, err := check.CombinedOutput(); err != nil && strings.Contains(string(out), "ModuleNotFoundError") {
+		return tc.Command(ctx, append([]string{info.GetProgramDirectory()}, args...)...)
+	}
+	buildable, err := toolchain.IsBuildablePackage(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("checking if plugin is a buildable package: %w", err)
+	}
+	if !buildable {
+		return nil, errors.New("plugin is not runnable, it provides neither __main__.py nor a buildable pyproject.toml")
+	}
+	pyproject, err := toolchain.LoadPyproject(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("loading pyproject: %w", err)
+	}
+	return tc.ModuleCommand(ctx, "pulumi.run.plugin", append([]string{pyproject.Project.Name}, args...)...)
+}
+
+// lookupEnv returns the last value of key in env ("" if absent), which is the
+// value a child process sees.
+func lookupEnv(env []string, key string) string {
+	val := ""
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			val = v
+		}
+	}
+	return val
+}
+
+// wellFormedEnv drops entries without "=", on which ActivateVirtualEnv asserts.
+func wellFormedEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
