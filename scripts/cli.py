@@ -185,6 +185,62 @@ def verify(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def clone(
+    source: Annotated[str, typer.Argument(help="The stack to clone from (e.g. staging).")],
+    destination: Annotated[str, typer.Argument(help="The stack to create or update (e.g. production).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Write the destination (default: a dry run).")] = False,
+    rules: Annotated[Path, typer.Option(help="The reviewed clone rules.")] = Path("clone-rules.yaml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON.")] = False,
+) -> None:
+    """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes."""
+    from rich.table import Table
+
+    from scripts import clone as cloning
+    from scripts.plan import find_project_root
+    from scripts.stacks import Stack as StackRef
+    from scripts.stacks import StackError
+
+    project = find_project_root()
+    try:
+        src = StackRef(project, source)
+        dst_file = project / f"Pulumi.{destination}.yaml"
+        dst = StackRef(project, destination) if dst_file.is_file() else None
+        plan = cloning.plan_clone(src, dst, destination, cloning.load_rules(project / rules, destination))
+        cloning.validate(plan, project)
+    except (StackError, SpecError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "source": source,
+                    "destination": destination,
+                    "written": yes,
+                    "rows": [r.__dict__ for r in plan.rows],
+                    "secretsToSet": plan.secrets_to_set,
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table("key", "action", "value", title=f"clone {source} -> {destination}", title_justify="left")
+        for row in plan.rows:
+            table.add_row(escape(row.key), row.action, escape(row.value))
+        out.print(table)
+    if not yes:
+        live = dst.resource_count() if dst is not None and dst.exists() else 0
+        if live:
+            _fail(f"{destination} has {live} live resources: review the table above, then pass --yes to update its config")
+        err.print("Dry run: nothing written. Review the table, then run again with --yes.")
+        return
+    try:
+        path = cloning.write(plan, src, project)
+    except StackError as exc:
+        _fail(str(exc))
+    err.print(f"wrote {path.name}; next: `pulumi preview --stack {destination}` and `launchplan gate {destination}`")
+
+
 EXIT_DRIFT = 3
 
 

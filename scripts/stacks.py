@@ -58,6 +58,11 @@ class Stack:
         proc = subprocess.run([binary, "stack", "ls", "--json"], cwd=self.project, env=env, capture_output=True, text=True)
         return proc.returncode == 0 and any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))
 
+    def resource_count(self) -> int:
+        """Resources the stack manages (the stack itself and providers not counted)."""
+        resources = json.loads(self.pulumi("stack", "export")).get("deployment", {}).get("resources") or []
+        return sum(1 for r in resources if not r["type"].startswith("pulumi:"))
+
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json") or "{}")
 
