@@ -41,6 +41,37 @@ def sandbox_env(project: Path, vercel_url: str) -> dict[str, str]:
     return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, VERCEL_API_URL=vercel_url)
 
 
+def free_base_port() -> int:
+    """A base port whose next three ports are free (for a second sandbox beside the default one)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + 4 < 65535 and all(_port_free(base + i) for i in range(1, 5)):
+            return base
+    raise SandboxError("no free ports on 127.0.0.1")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def sandbox_copy(where: Path, stack_text: str | None = None) -> tuple[Path, int]:
+    """A copy of the project (program + sandbox stack) on a free set of ports: tests and benchmarks."""
+    base = free_base_port()
+    project = where / "project"
+    project.mkdir(parents=True)
+    venv = f"virtualenv: {ROOT / '.venv'}"
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", venv))
+    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    stack = stack_text if stack_text is not None else (ROOT / f"Pulumi.{STACK}.yaml").read_text()
+    for name in EMULATORS:
+        stack = stack.replace(endpoints(DEFAULT_PORT)[name], endpoints(base)[name])
+    (project / f"Pulumi.{STACK}.yaml").write_text(stack)
+    return project, base
+
+
 def base_port(project: Path) -> int:
     """The emulators' base port, as the sandbox stack file's endpoints say (vercelApi is base + 1)."""
     path = project / f"Pulumi.{STACK}.yaml"

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from scripts.engine import ROOT
+from scripts.sandbox_cmd import sandbox_copy
 
 pytestmark = pytest.mark.integration
-
-
-def free_base_port() -> int:
-    """A base port whose next three ports are free (the emulators listen there)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + 3 < 65535 and all(_free(base + i) for i in (1, 2, 3)):
-            return base
-    raise RuntimeError("no free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def launchplan(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,18 +21,7 @@ def launchplan(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def sandbox_project(where: Path) -> tuple[Path, int]:
-    """A copy of the project whose sandbox stack points at a free set of ports."""
-    base = free_base_port()
-    project = where / "project"
-    project.mkdir()
-    venv = f"virtualenv: {ROOT / '.venv'}"
-    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", venv))
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    stack = (ROOT / "Pulumi.sandbox.yaml").read_text()
-    for default, offset in ((47201, 1), (47202, 2), (47203, 3)):
-        stack = stack.replace(f"127.0.0.1:{default}", f"127.0.0.1:{base + offset}")
-    (project / "Pulumi.sandbox.yaml").write_text(stack)
-    return project, base
+    return sandbox_copy(where)
 
 
 def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
