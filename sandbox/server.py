@@ -17,15 +17,18 @@ from pathlib import Path
 
 from sandbox.calendly import CalendlyApi
 from sandbox.core import Emulator, Faults
+from sandbox.heroku import HerokuApi
 from sandbox.heroku_data import HerokuDataApi
+from sandbox.postgres import EmbeddedPostgres
 from sandbox.vercel import VercelApi
 
 DEFAULT_PORT = 47200
 # name -> (emulator, port offset from the base port, the spec's endpoints key or env var it serves)
 EMULATORS: dict[str, tuple[type[Emulator], int, str]] = {
-    "vercel": (VercelApi, 1, "VERCEL_API_URL"),
+    "vercel": (VercelApi, 1, "vercelApi"),
     "calendly": (CalendlyApi, 2, "calendlyApi"),
     "heroku-data": (HerokuDataApi, 3, "herokuDataApi"),
+    "heroku": (HerokuApi, 4, "herokuApi"),
 }
 
 
@@ -33,15 +36,26 @@ def endpoints(base_port: int) -> dict[str, str]:
     return {name: f"http://127.0.0.1:{base_port + offset}" for name, (_, offset, _) in EMULATORS.items()}
 
 
-def start_all(folder: Path, base_port: int, faults: Faults) -> list[Emulator]:
+POSTGRES_OFFSET = 5  # the embedded PostgreSQL server that Heroku Postgres add-ons get databases from
+
+
+def start_all(folder: Path, base_port: int, faults: Faults) -> tuple[list[Emulator], EmbeddedPostgres]:
     folder.mkdir(parents=True, exist_ok=True)
-    running = []
-    for name, (kind, offset, _) in EMULATORS.items():
-        emulator = kind(folder / f"{name}.json", folder / "requests.jsonl", faults=faults)
-        emulator.start(base_port + offset)
-        running.append(emulator)
+    postgres = EmbeddedPostgres(folder / "postgres", base_port + POSTGRES_OFFSET)
+    postgres.init()
+    postgres.start()
+    heroku = HerokuApi(folder / "heroku.json", folder / "requests.jsonl", faults=faults, postgres=postgres)
+    running: list[Emulator] = [
+        heroku,
+        HerokuDataApi(folder / "heroku-data.json", folder / "requests.jsonl", faults=faults, heroku=heroku),
+        VercelApi(folder / "vercel.json", folder / "requests.jsonl", faults=faults),
+        CalendlyApi(folder / "calendly.json", folder / "requests.jsonl", faults=faults),
+    ]
+    offsets = {kind: offset for kind, offset, _ in EMULATORS.values()}
+    for emulator in running:
+        emulator.start(base_port + offsets[type(emulator)])
     (folder / "endpoints.json").write_text(json.dumps(endpoints(base_port), indent=2))
-    return running
+    return running, postgres
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every request")
     args = parser.parse_args(argv)
     faults = Faults(args.rate_limit_every, args.retry_after, args.error_rate, args.latency_ms)
-    running = start_all(args.dir, args.port, faults)
+    running, postgres = start_all(args.dir, args.port, faults)
     print(json.dumps(endpoints(args.port)), flush=True)
 
     stop = threading.Event()
@@ -63,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     stop.wait()
     for emulator in running:
         emulator.stop()
+    postgres.stop()
 
 
 if __name__ == "__main__":

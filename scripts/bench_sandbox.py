@@ -81,7 +81,8 @@ def requests_table(where: Path) -> None:
 
 def growth_table(where: Path, sizes: list[int]) -> None:
     print(
-        "\n| Vercel projects (3 env vars each) | `sandbox up` from nothing, s | per project, s | launchplan's program under mocks, s |"
+        "\n| Vercel projects (3 env vars each) | `sandbox up` from nothing, s | per project, s "
+        "| launchplan's program under mocks, s |"
     )
     print("|---|---|---|---|")
     for n in sizes:

