@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +15,7 @@ from infra.config import SpecError
 
 if TYPE_CHECKING:
     from scripts.sandbox_cmd import Sandbox
+    from scripts.stacks import Stack
 
 app = typer.Typer(
     help="launchplan: Heroku, Vercel and Postgres declared per stack, previewed before every change.",
@@ -28,7 +29,7 @@ err = Console(stderr=True)
 EXIT_INVALID = 2
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> None:
+def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -192,8 +193,12 @@ def clone(
     yes: Annotated[bool, typer.Option("--yes", help="Write the destination (default: a dry run).")] = False,
     rules: Annotated[Path, typer.Option(help="The reviewed clone rules.")] = Path("clone-rules.yaml"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON.")] = False,
+    data: Annotated[bool, typer.Option("--data", help="Also restore SOURCE's database into DESTINATION's.")] = False,
+    confirm: Annotated[Optional[str], typer.Option(help="The destination app's name, confirming --data.")] = None,
 ) -> None:
-    """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes."""
+    """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes.
+
+    With --data: back up both databases, restore SOURCE's into DESTINATION's, compare row counts."""
     from rich.table import Table
 
     from scripts import clone as cloning
@@ -228,6 +233,9 @@ def clone(
         for row in plan.rows:
             table.add_row(escape(row.key), row.action, escape(row.value))
         out.print(table)
+    if data:
+        _clone_data(project, src, dst, rules, destination, confirm)
+        return
     if not yes:
         live = dst.resource_count() if dst is not None and dst.exists() else 0
         if live:
@@ -239,6 +247,39 @@ def clone(
     except StackError as exc:
         _fail(str(exc))
     err.print(f"wrote {path.name}; next: `pulumi preview --stack {destination}` and `launchplan gate {destination}`")
+
+
+def _clone_data(project: Path, src: Stack, dst: Stack | None, rules: Path, destination: str, confirm: Optional[str]) -> None:
+    from rich.table import Table
+
+    from infra.http import ApiError
+    from scripts import clone as cloning
+    from scripts.clone_data import clone_data
+    from scripts.stacks import StackError
+
+    if dst is None:
+        _fail(f"--data needs the {destination} stack deployed first: clone its config, `pulumi up`, then --data")
+
+    def confirmed(app_name: str) -> bool:
+        if confirm is not None:
+            return confirm == app_name
+        if not sys.stdin.isatty():
+            return False
+        return typer.prompt(f"This overwrites {app_name}'s database. Type the app's name to go on") == app_name
+
+    try:
+        pairs = cloning.load_rules(project / rules, destination)["dest"].get("herokuApps") or {}
+        for source_app, destination_app in pairs.items():
+            result = clone_data(src, dst, source_app, destination_app, confirmed, lambda m: err.print(m, highlight=False))
+            table = Table("table", result.source_app, result.destination_app, title="row counts", title_justify="left")
+            for name, (a, b) in result.counts.items():
+                table.add_row(name, str(a), str(b) if a == b else f"[red]{b}[/]")
+            out.print(table)
+            out.print(f"safety backup of {destination_app} taken before the restore: {result.safety_backup}", soft_wrap=True)
+            if not result.matches:
+                _fail("row counts differ after the restore (table above)", 1)
+    except (StackError, ApiError) as exc:
+        _fail(str(exc), 1)
 
 
 EXIT_DRIFT = 3
