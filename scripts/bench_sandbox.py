@@ -35,7 +35,9 @@ def timed(project: Path, *args: str) -> float:
     started = time.perf_counter()
     proc = subprocess.run([LAUNCHPLAN, *args], cwd=project, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"launchplan {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        log = project / ".sandbox" / "emulators.log"
+        tail = log.read_text()[-2000:] if log.exists() else ""
+        raise SystemExit(f"launchplan {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}\n{tail}")
     return time.perf_counter() - started
 
 

@@ -146,7 +146,7 @@ class Sandbox:
             cwd=ROOT,
         )
         (self.dir / "emulators.pid").write_text(str(proc.pid))
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # the first start runs initdb for the embedded PostgreSQL
         while not self._listening():
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SandboxError(f"the emulators did not start; see {self.dir / 'emulators.log'}")
