@@ -55,6 +55,23 @@ class Spec(Model):
             return False
         return self.protect_databases if app.postgres.protect is None else app.postgres.protect
 
+    def heroku_env_keys(self, app_name: str) -> set[str]:
+        """Every config var the stack sets on a Heroku app, webhook signing secrets included."""
+        app = self.heroku.apps[app_name]
+        keys = set(app.env) | set(app.secret_env) | set(app.generated_env)
+        return keys | {h.receiver.env for h in self.webhooks.values() if h.receiver.heroku_app == app_name}
+
+    def vercel_env_slots(self, project_name: str) -> set[tuple[str, str]]:
+        """Every (key, target) the stack sets on a Vercel project, webhook signing secrets included."""
+        project = self.vercel.projects[project_name]
+        slots = {(v.key, t) for v in project.env for t in v.targets}
+        return slots | {
+            (h.receiver.env, t)
+            for h in self.webhooks.values()
+            if h.receiver.vercel_project == project_name
+            for t in h.receiver.targets
+        }
+
     def secret_refs(self) -> dict[str, str]:
         """Every secret config key the spec reads, mapped to the key path that reads it."""
         refs: dict[str, str] = {}

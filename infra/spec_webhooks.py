@@ -41,20 +41,25 @@ def _unique_events(events: list[str]) -> list[str]:
     return sorted(events)
 
 
-class CalendlyWebhook(Model):
-    provider: Literal["calendly"]
+class _Webhook(Model):
+    """What every webhook has: where it posts, which events, and who verifies its signature."""
+
     url: str
     events: list[str] = Field(min_length=1)
-    organization: str
-    scope: Literal["user", "organization", "group"] = "organization"
-    user: str | None = None
-    group: str | None = None
     receiver: Receiver
 
     @field_validator("url")
     @classmethod
     def _url(cls, url: str, info: ValidationInfo) -> str:
         return check_url(url, info)
+
+
+class CalendlyWebhook(_Webhook):
+    provider: Literal["calendly"]
+    organization: str
+    scope: Literal["user", "organization", "group"] = "organization"
+    user: str | None = None
+    group: str | None = None
 
     @field_validator("events")
     @classmethod
@@ -86,18 +91,10 @@ class CalendlyWebhook(Model):
         return self
 
 
-class ArrivyWebhook(Model):
+class ArrivyWebhook(_Webhook):
     """Arrivy has no registration API: this is a declared manual step."""
 
     provider: Literal["arrivy"]
-    url: str
-    events: list[str] = Field(min_length=1)
-    receiver: Receiver
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str, info: ValidationInfo) -> str:
-        return check_url(url, info)
 
     @field_validator("events")
     @classmethod

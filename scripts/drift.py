@@ -68,30 +68,20 @@ def _show(value: Any) -> str:
 
 def out_of_band(stack: Stack) -> list[Drift]:
     found = []
-    receivers: dict[str, set[str]] = {}
-    for hook in stack.spec.webhooks.values():
-        receivers.setdefault(hook.receiver.heroku_app or hook.receiver.vercel_project or "", set()).add(hook.receiver.env)
     if stack.spec.heroku.apps:
         with stack.heroku() as heroku:
-            for name, app in stack.spec.heroku.apps.items():
-                declared = set(app.env) | set(app.secret_env) | set(app.generated_env) | receivers.get(name, set())
+            for name in stack.spec.heroku.apps:
                 live_vars = heroku.request("GET", f"/apps/{name}/config-vars", ok_missing=True) or {}
-                for key in sorted(set(live_vars) - declared):
+                for key in sorted(set(live_vars) - stack.spec.heroku_env_keys(name)):
                     if not HEROKU_MANAGED_VARS.match(key):
                         found.append(Drift(stack.name, "out-of-band", name, f"config var {key} is set but not declared"))
     if stack.spec.vercel.projects:
         with stack.vercel() as vercel:
-            for name, project in stack.spec.vercel.projects.items():
-                pairs: set[tuple[str, str]] = {(v.key, t) for v in project.env for t in v.targets}
-                pairs |= {
-                    (h.receiver.env, t)
-                    for h in stack.spec.webhooks.values()
-                    if h.receiver.vercel_project == name
-                    for t in h.receiver.targets
-                }
+            for name in stack.spec.vercel.projects:
+                declared = stack.spec.vercel_env_slots(name)
                 page = vercel.request("GET", f"/v9/projects/{name}/env", params=stack.vercel_params(), ok_missing=True) or {}
                 for env in page.get("envs", []):
-                    extra = sorted(t for t in env.get("target", []) if (env["key"], t) not in pairs)
+                    extra = sorted(t for t in env.get("target", []) if (env["key"], t) not in declared)
                     if extra:
                         found.append(
                             Drift(

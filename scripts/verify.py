@@ -113,19 +113,15 @@ def latest_backup(app: str, schedule: dict[str, Any], transfers: list[dict[str, 
 
 def env_keys(stack: Stack) -> list[Check]:
     checks = []
-    receivers: dict[str, set[str]] = {}
-    for hook in stack.spec.webhooks.values():
-        receivers.setdefault(hook.receiver.heroku_app or hook.receiver.vercel_project or "", set()).add(hook.receiver.env)
     if stack.spec.heroku.apps:
         with stack.heroku() as heroku:
-            for name, app in stack.spec.heroku.apps.items():
-                declared = set(app.env) | set(app.secret_env) | set(app.generated_env) | receivers.get(name, set())
+            for name in stack.spec.heroku.apps:
                 live = set(heroku.request("GET", f"/apps/{name}/config-vars") or {})
-                checks.append(_keys_check(f"env {name}", declared, live))
+                checks.append(_keys_check(f"env {name}", stack.spec.heroku_env_keys(name), live))
     if stack.spec.vercel.projects:
         with stack.vercel() as vercel:
-            for name, project in stack.spec.vercel.projects.items():
-                declared = {v.key for v in project.env} | receivers.get(name, set())
+            for name in stack.spec.vercel.projects:
+                declared = {key for key, _ in stack.spec.vercel_env_slots(name)}
                 found = vercel.request("GET", f"/v9/projects/{name}/env", params=stack.vercel_params(), ok_missing=True)
                 live = {e["key"] for e in (found or {}).get("envs", [])}
                 checks.append(_keys_check(f"env {name}", declared, live))
