@@ -81,6 +81,10 @@ class Emulator:
     def authorized(self, request: Request) -> bool:
         return request.headers.get("authorization", "").startswith(("Bearer ", "Basic "))
 
+    def fault_exempt(self, request: Request) -> bool:
+        """Requests that stand for another service than the API (e.g. a CDN) get no injected faults."""
+        return False
+
     def error_body(self, status: int, error_id: str, message: str) -> Any:
         return {"id": error_id, "message": message}
 
@@ -100,7 +104,7 @@ class Emulator:
             self._count += 1
             count = self._count
             fault_roll = self._random.random()
-        f = self.faults
+        f = self.faults if not self.fault_exempt(request) else Faults()
         if f.latency_ms:
             time.sleep(f.latency_ms / 1000)
         if f.rate_limit_every and count % f.rate_limit_every == 0:

@@ -59,3 +59,29 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
     assert down.returncode == 0, down.stdout + down.stderr
     report = json.loads(launchplan(project, "sandbox", "status", port, "--json").stdout)
     assert not report["emulators"]["running"] and report["stack"]["resources"] == 0
+
+
+def test_sandbox_converges_through_rate_limits(tmp_path: Path) -> None:
+    project, base = sandbox_copy(tmp_path)
+    port = f"--port={base}"
+    try:
+        # Every 2nd request of each API answers 429. launchplan's providers wait Retry-After and go on;
+        # the upstream vercel provider gives up on some of them, so an `up` may fail and a re-run
+        # picks up where it stopped: it must converge, never duplicate.
+        for _attempt in range(4):
+            faulty = launchplan(project, "sandbox", "up", port, "--rate-limit-every=2", "--retry-after=1")
+            if faulty.returncode == 0:
+                break
+        assert faulty.returncode == 0, faulty.stdout + faulty.stderr
+        log = [json.loads(line) for line in (project / ".sandbox" / "emulators" / "requests.jsonl").read_text().splitlines()]
+        limited = {e["service"] for e in log if e["status"] == 429}
+        assert {"vercel", "calendly"} <= limited, limited  # both the plugin and our provider were throttled
+        again = launchplan(project, "sandbox", "up", port)
+        assert again.returncode == 0 and "Nothing to change" in again.stdout
+        state = json.loads((project / ".sandbox" / "emulators" / "vercel.json").read_text())
+        keys = [e["key"] for e in state["envs"].values()]
+        assert len(keys) == len(set(keys)) == 8  # nothing created twice
+        calendly = json.loads((project / ".sandbox" / "emulators" / "calendly.json").read_text())
+        assert len(calendly["subscriptions"]) == 1
+    finally:
+        launchplan(project, "sandbox", "down", port)
