@@ -192,6 +192,79 @@ class Sandbox:
                     f"{self.urls[name]}: pass --port {urlsplit(endpoints_cfg[key]).port - EMULATORS[name][1]}"
                 )
 
+    def repair_backend(self) -> list[str]:
+        """A run killed mid-write can leave the file backend's metadata empty or its checkpoint torn:
+        put back what the backend itself kept (its .bak), drop half-written files."""
+        stacks = self.dir / "pulumi-state" / ".pulumi"
+        repaired = []
+        for attrs in stacks.rglob("*.attrs"):
+            if attrs.stat().st_size == 0:  # the blob store's metadata, optional: an empty one cannot be read
+                attrs.unlink()
+                repaired.append(f"dropped empty {attrs.name}")
+        for partial in stacks.rglob("*.tmp"):
+            partial.unlink()
+            repaired.append(f"dropped partial {partial.name}")
+        for checkpoint in stacks.glob("stacks/*/*.json"):
+            try:
+                json.loads(checkpoint.read_text())
+            except ValueError:
+                backup = checkpoint.with_name(checkpoint.name + ".bak")
+                if backup.exists():
+                    checkpoint.write_text(backup.read_text())
+                    repaired.append(f"restored {checkpoint.name} from its .bak")
+        return repaired
+
+    def clear_stale_locks(self) -> list[int]:
+        """An interrupted `up` leaves its lock behind: drop locks whose process is gone (never a live one)."""
+        cleared = []
+        for lock in (self.dir / "pulumi-state" / ".pulumi" / "locks").rglob("*.json"):
+            try:
+                owner = json.loads(lock.read_text())
+                pid = int(owner.get("pid", 0))
+            except (ValueError, OSError):
+                continue
+            if owner.get("hostname") != socket.gethostname() or not pid:
+                continue  # another machine's lock: not ours to judge
+            if not _alive(pid):
+                lock.unlink()
+                lock.with_name(lock.name + ".attrs").unlink(missing_ok=True)
+                cleared.append(pid)
+        return cleared
+
+    def recover_pending_creates(self) -> list[str]:
+        """Creates an interrupted `up` started but never recorded: adopt what exists on the
+        platform (`--import-pending-creates`), drop the rest so the next `up` makes them."""
+        state = json.loads(self.pulumi("stack", "export", "--stack", STACK).stdout)
+        pending = [
+            op["resource"] for op in state.get("deployment", {}).get("pending_operations") or [] if op.get("type") == "creating"
+        ]
+        if not pending:
+            return []
+        from scripts.stacks import Stack
+
+        with Stack(self.project, STACK).vercel() as vercel:
+            found = {r["urn"]: live_id(vercel, r) for r in pending}
+        # Drop the pending records, then adopt what exists with `pulumi import` under the same name
+        # and parent, so the program's resource and the live one are one again.
+        self.pulumi("refresh", "--yes", "--skip-preview", "--non-interactive", "--clear-pending-creates")
+        for resource in pending:
+            rid = found[resource["urn"]]
+            if rid is None:
+                continue
+            parent = ["--parent", f"parent={resource['parent']}"] if resource.get("parent") else []
+            self.pulumi(
+                "import",
+                resource["type"],
+                resource["urn"].rsplit("::", 1)[-1],
+                rid,
+                *parent,
+                "--yes",
+                "--non-interactive",
+                "--generate-code=false",
+                "--protect=false",
+            )
+        return [f"{urn.rsplit('::', 1)[-1]}: " + ("adopted" if rid else "will be created again") for urn, rid in found.items()]
+
     def select_stack(self) -> None:
         (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
         self.pulumi("stack", "select", STACK, "--create", "--secrets-provider", "passphrase")
@@ -205,6 +278,34 @@ class Sandbox:
             return 0
         resources = json.loads(proc.stdout).get("deployment", {}).get("resources") or []
         return sum(1 for r in resources if not r["type"].startswith("pulumi:"))
+
+
+def _alive(pid: int) -> bool:
+    """A zombie (not yet reaped by PID 1 in containers) counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def live_id(vercel: Any, resource: dict[str, Any]) -> str | None:
+    """The platform ID (in the provider's import format) of a resource whose create was interrupted."""
+    inputs = resource.get("inputs") or {}
+    kind = resource.get("type")
+    if kind == "vercel:index/project:Project":
+        project = vercel.request("GET", f"/v9/projects/{inputs.get('name')}", ok_missing=True)
+        return project["id"] if project else None
+    if kind == "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable":
+        page = vercel.request("GET", f"/v9/projects/{inputs.get('projectId')}/env", ok_missing=True) or {}
+        for env in page.get("envs", []):
+            if env["key"] == inputs.get("key") and sorted(env.get("target", [])) == sorted(inputs.get("targets", [])):
+                return f"{inputs['projectId']}/{env['id']}"
+        return None
+    if kind == "vercel:index/projectDomain:ProjectDomain":
+        domain = vercel.request("GET", f"/v9/projects/{inputs.get('projectId')}/domains/{inputs.get('domain')}", ok_missing=True)
+        return f"{inputs['projectId']}/{inputs['domain']}" if domain else None
+    return None  # launchplan's dynamic providers adopt or replace on create: re-creating is safe
 
 
 def health_checks(outputs: dict[str, Any], console: Console) -> list[tuple[str, str, str]]:
@@ -254,8 +355,14 @@ def up(sb: Sandbox, fault_args: list[str]) -> None:
     sb.ensure_engine()
     with sb.console.status("Starting the API emulators…"):
         sb.start_emulators(fault_args)
+    for line in sb.repair_backend():
+        sb.console.print(f"[yellow]State left by an interrupted run: {line}.[/]")
     with sb.console.status("Selecting the sandbox stack…"):
         sb.select_stack()
+    for pid in sb.clear_stale_locks():
+        sb.console.print(f"[yellow]Removed the lock of an interrupted run (pid {pid}, no longer running).[/]")
+    for line in sb.recover_pending_creates():
+        sb.console.print(f"[yellow]Interrupted create, {line}[/]")
     with sb.console.status("pulumi preview…"):
         preview = json.loads(sb.pulumi("preview", "--json", "--non-interactive").stdout)
     ops = Counter(step["op"] for step in preview.get("steps", []) if step["op"] != "same")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +84,43 @@ def test_sandbox_converges_through_rate_limits(tmp_path: Path) -> None:
         state = json.loads((project / ".sandbox" / "emulators" / "vercel.json").read_text())
         keys = [e["key"] for e in state["envs"].values()]
         assert len(keys) == len(set(keys)) == 8  # nothing created twice
+        calendly = json.loads((project / ".sandbox" / "emulators" / "calendly.json").read_text())
+        assert len(calendly["subscriptions"]) == 1
+    finally:
+        launchplan(project, "sandbox", "down", port)
+
+
+@pytest.mark.parametrize("writes_before_kill", [4, 9])
+def test_an_up_killed_half_way_converges_on_the_next_run(tmp_path: Path, writes_before_kill: int) -> None:
+    project, base = sandbox_copy(tmp_path)
+    port = f"--port={base}"
+    log = project / ".sandbox" / "emulators" / "requests.jsonl"
+    exe = str(ROOT / ".venv" / "bin" / "launchplan")
+    # Latency keeps the run slow enough to be killed in the middle of its creates.
+    run = subprocess.Popen(
+        [exe, "sandbox", "up", port, "--latency-ms=150"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:
+            lines = log.read_text().splitlines() if log.exists() else []
+            if sum(1 for line in lines if json.loads(line)["method"] != "GET") >= writes_before_kill:
+                break
+            time.sleep(0.02)
+        os.killpg(run.pid, signal.SIGKILL)  # pulumi, its plugins and the program: no clean-up at all
+        run.wait()
+
+        again = launchplan(project, "sandbox", "up", port)
+        assert again.returncode == 0, again.stdout + again.stderr
+        settled = launchplan(project, "sandbox", "up", port)
+        assert settled.returncode == 0 and "Nothing to change" in settled.stdout
+        vercel = json.loads((project / ".sandbox" / "emulators" / "vercel.json").read_text())
+        keys = [e["key"] for e in vercel["envs"].values()]
+        assert len(vercel["projects"]) == 1 and len(keys) == len(set(keys)) == 8  # no duplicate
         calendly = json.loads((project / ".sandbox" / "emulators" / "calendly.json").read_text())
         assert len(calendly["subscriptions"]) == 1
     finally:
