@@ -91,7 +91,9 @@ class ApiClient:
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                if attempt == self.max_attempts:
+                # Nothing listening is rarely transient: give up sooner than on timeouts and resets.
+                refused = isinstance(exc, httpx.ConnectError) and attempt >= 3
+                if attempt == self.max_attempts or refused:
                     raise ApiError(self.service, method, path, 0, f"cannot reach {self._client.base_url}: {exc}") from None
                 self.sleep(self._backoff(attempt, None))
                 continue

@@ -132,3 +132,26 @@ def test_verify_and_drift_read_heroku_directly(tmp_path: Path, heroku: dict[str,
     found = {(d["audit"], d["detail"]) for d in json.loads(audit.stdout)["drift"]}
     assert ("out-of-band", "config var DEBUG_SQL is set but not declared") in found
     assert not any("DATABASE_URL" in detail or "HEROKU_POSTGRESQL" in detail for _, detail in found)
+
+
+def test_missing_passphrase_and_unreachable_apis_are_clear_errors(tmp_path: Path, heroku: dict[str, Any]) -> None:
+    ws, env = stacks(tmp_path, heroku["urls"])
+    no_passphrase = {k: v for k, v in env.items() if not k.startswith("PULUMI_CONFIG_PASSPHRASE")}
+    locked = launchplan(ws, no_passphrase, "verify", "production")
+    assert locked.returncode == 2 and "PULUMI_CONFIG_PASSPHRASE" in locked.stderr
+
+    dead = {name: "http://127.0.0.1:9" for name in heroku["urls"]}  # nothing listens there
+    for stack in ("staging", "production"):
+        path = ws.dir / f"Pulumi.{stack}.yaml"
+        doc = yaml.safe_load(path.read_text())
+        doc["config"]["launchplan:endpoints"] = dead
+        path.write_text(yaml.safe_dump(doc))
+    before = {p.name: p.read_text() for p in ws.dir.glob("Pulumi.*.yaml")}
+    for args in (
+        ["verify", "production"],
+        ["drift", "production"],
+        ["clone", "staging", "production", "--data", "--confirm", "sc-mvp-production"],
+    ):
+        result = launchplan(ws, env, *args)
+        assert result.returncode in (1, 2) and "cannot reach http://127.0.0.1:9" in result.stderr, (args, result.stderr)
+    assert {p.name: p.read_text() for p in ws.dir.glob("Pulumi.*.yaml")} == before  # nothing changed

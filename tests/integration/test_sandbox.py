@@ -55,8 +55,9 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         assert report["emulators"]["running"] and report["stack"]["resources"] == 15
 
         stack_text = (project / "Pulumi.sandbox.yaml").read_text()
-        for fake in ("5a4db0c0ffee5a4db0c0ffee", "sandbox-calendly-token", "sandbox-arrivy-key"):
-            assert fake not in first.stdout + again.stdout + stack_text + log.read_text()
+        state = "".join(p.read_text() for p in (project / ".sandbox" / "pulumi-state").rglob("*.json"))
+        for fake in ("5a4db0c0ffee5a4db0c0ffee", "sandbox-calendly-token", "sandbox-arrivy-key", "sandbox-arrivy-token"):
+            assert fake not in first.stdout + again.stdout + stack_text + log.read_text() + state
     finally:
         down = launchplan(project, "sandbox", "down", port)
     assert down.returncode == 0, down.stdout + down.stderr
