@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.stack_config import StackConfig, secret_placeholder
+from sandbox.postgres import EmbeddedPostgres
 from scripts.render import Rendering, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,3 +59,30 @@ def heroku_app() -> dict[str, Any]:
         },
         "healthCheck": {"path": "/healthz"},
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def cluster_folder() -> Iterator[Path]:
+    """A folder for a cluster, outside pytest's tmp root: as root the server runs as nobody, and
+    every new pytest session (e.g. a concurrent one) strips other users' access to that root."""
+    folder = Path(tempfile.mkdtemp(prefix="launchplan-pg-"))
+    try:
+        yield folder / "cluster"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL server, one per test module."""
+    with cluster_folder() as folder:
+        server = EmbeddedPostgres(folder, free_port())
+        server.start()
+        yield server
+        server.stop()

@@ -16,7 +16,6 @@ import pytest
 from sandbox.heroku import HerokuApi
 from sandbox.heroku_data import HerokuDataApi
 from sandbox.postgres import EmbeddedPostgres, PostgresError
-from tests.test_sandbox_postgres import cluster_folder, free_port
 
 TOKEN = "heroku-test-token-0123456789"
 ACCEPT = "application/vnd.heroku+json; version=3"
@@ -40,15 +39,6 @@ TRANSFER_FIELDS = {  # the Heroku CLI's BackupTransfer type
     "processed_bytes", "succeeded", "warnings", "created_at", "started_at", "canceled_at", "updated_at", "finished_at",
     "deleted_at", "purged_at", "num_keep", "schedule",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[EmbeddedPostgres]:
-    with cluster_folder() as folder:
-        server = EmbeddedPostgres(folder, free_port())
-        server.start()
-        yield server
-        server.stop()
 
 
 @pytest.fixture

@@ -3,44 +3,14 @@ in a temporary folder (nothing mocked)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import stat
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from sandbox.postgres import EmbeddedPostgres, PostgresError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def cluster_folder() -> Iterator[Path]:
-    """A folder for a cluster, outside pytest's tmp root: as root the server runs as nobody, and
-    every new pytest session (e.g. a concurrent one) strips other users' access to that root."""
-    folder = Path(tempfile.mkdtemp(prefix="launchplan-pg-"))
-    try:
-        yield folder / "cluster"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[EmbeddedPostgres]:
-    with cluster_folder() as folder:
-        server = EmbeddedPostgres(folder, free_port())
-        server.start()
-        yield server
-        server.stop()
-
+from tests.conftest import cluster_folder, free_port
 
 SEED = """
 CREATE EXTENSION IF NOT EXISTS citext;

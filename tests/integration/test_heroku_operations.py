@@ -18,7 +18,7 @@ from sandbox.heroku import HerokuApi
 from sandbox.heroku_data import HerokuDataApi
 from sandbox.postgres import EmbeddedPostgres
 from scripts.engine import ROOT, Workspace
-from tests.test_sandbox_postgres import cluster_folder, free_port
+from tests.conftest import cluster_folder, free_port
 
 pytestmark = pytest.mark.integration
 TOKEN = "heroku-clone-test-token-0001"
