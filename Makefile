@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+POLICY_STAMP := policy/venv/.installed
 
 .PHONY: setup sandbox plan test lint check bench engine clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(POLICY_STAMP)
 
 # Re-installs only when the pinned list or the package metadata changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -15,6 +16,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+# The policy pack runs in its own virtualenv, as a self-contained pack does (policy/PulumiPolicy.yaml).
+$(POLICY_STAMP): policy/requirements.txt pyproject.toml
+	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	cd policy && venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(POLICY_STAMP)
 
 ## The main job: the sandbox stack applied locally on the offline engine, against API emulators.
 sandbox: setup engine
@@ -37,7 +44,7 @@ lint: setup
 check: lint test
 
 bench: setup
-	$(BIN)/python -m scripts.bench_plan
+	$(BIN)/python -m benchmarks.bench_plan
 
 ## The offline Pulumi engine (CLI, language host, random and vercel plugins) into .engine/bin.
 ## Heroku and PostgreSQL plugins cannot be built from the module proxy (tools/engine/README.md):
@@ -46,4 +53,4 @@ engine:
 	ENGINE_ALLOW_MISSING=1 bash tools/engine/build.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,5 +1,5 @@
 """launchplan: load this stack's spec, build it, export its outputs."""
 
-from infra.stack import run
+from infra.program import run
 
 run()

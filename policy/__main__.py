@@ -1,6 +1,7 @@
 """The launchplan policy pack: `pulumi preview --policy-pack policy`. The rules live in
-infra/policies.py (tested there); this file only wires them into pulumi-policy."""
+rules.py beside this file (tested in tests/policy); this file only wires them into pulumi-policy."""
 
+import rules
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
@@ -11,11 +12,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from infra import policies
 
-
-def _res(r) -> policies.Res:  # PolicyResource or ResourceValidationArgs
-    return policies.Res(r.resource_type, r.urn, r.props, bool(r.opts.protect), r.opts.parent)
+def _res(r) -> rules.Res:  # PolicyResource or ResourceValidationArgs
+    return rules.Res(r.resource_type, r.urn, r.props, bool(r.opts.protect), r.opts.parent)
 
 
 def _resource_rule(rule):
@@ -27,7 +26,7 @@ def _resource_rule(rule):
 
 
 def _stack_backups(args: StackValidationArgs, report: ReportViolation) -> None:
-    for problem in policies.production_databases_backed_up(_res(r) for r in args.resources):
+    for problem in rules.production_databases_backed_up(_res(r) for r in args.resources):
         report(problem, None)
 
 
@@ -43,12 +42,12 @@ PolicyPack(
         ResourceValidationPolicy(
             name="secret-env-vars-sensitive",
             description="Secret-looking env vars are sensitive, never plain config.",
-            validate=_resource_rule(policies.secret_env_vars_sensitive),
+            validate=_resource_rule(rules.secret_env_vars_sensitive),
         ),
         ResourceValidationPolicy(
             name="webhooks-https",
             description="Webhook URLs are https.",
-            validate=_resource_rule(policies.webhooks_https),
+            validate=_resource_rule(rules.webhooks_https),
         ),
     ],
 )

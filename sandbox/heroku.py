@@ -25,8 +25,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.catalog import DYNO_SIZES, HEROKU_REGIONS, HEROKU_STACKS, POSTGRES_PLANS, SINGLE_DYNO_SIZES
 from sandbox.core import ApiError, Emulator, Handler, Request
+from sandbox.heroku_catalog import DYNO_SIZES, HEROKU_REGIONS, HEROKU_STACKS, POSTGRES_PLANS, SINGLE_DYNO_SIZES
 from sandbox.postgres import EmbeddedPostgres, PostgresError
 
 ACCEPT = re.compile(r"application/vnd\.heroku\+json;\s*version=3")

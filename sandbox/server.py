@@ -5,6 +5,10 @@ restart), every request is appended to requests.jsonl, and endpoints.json says
 where each emulator listens. Fault knobs apply to every emulator of the run.
 
     python -m sandbox.server --dir .sandbox [--port 47200] [--rate-limit-every N] ...
+    python -m sandbox.server --port 47200 --describe    # where each emulator would listen, as JSON
+
+Callers outside the sandbox (the `launchplan sandbox` command) learn the layout from
+`--describe`, never by importing this package: the sandbox is an independent oracle.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ EMULATORS: dict[str, tuple[type[Emulator], int, str]] = {
 
 def endpoints(base_port: int) -> dict[str, str]:
     return {name: f"http://127.0.0.1:{base_port + offset}" for name, (_, offset, _) in EMULATORS.items()}
+
+
+def describe(base_port: int) -> dict[str, object]:
+    urls = endpoints(base_port)
+    return {
+        "basePort": base_port,
+        "defaultPort": DEFAULT_PORT,
+        "emulators": {name: {"url": urls[name], "endpointKey": key} for name, (_, _, key) in EMULATORS.items()},
+    }
 
 
 POSTGRES_OFFSET = 5  # the embedded PostgreSQL server that Heroku Postgres add-ons get databases from
@@ -66,7 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds sent with each 429")
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of requests answered with 503")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    parser.add_argument("--describe", action="store_true", help="print where each emulator would listen, and exit")
     args = parser.parse_args(argv)
+    if args.describe:
+        print(json.dumps(describe(args.port)))
+        return
     faults = Faults(args.rate_limit_every, args.retry_after, args.error_rate, args.latency_ms)
     running, postgres = start_all(args.dir, args.port, faults)
     print(json.dumps(endpoints(args.port)), flush=True)

@@ -11,14 +11,25 @@ from __future__ import annotations
 import copy
 import fnmatch
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import typer
 import yaml
+from rich.markup import escape
+from rich.table import Table
 
-from infra.config import NAMESPACE, full_key
-from infra.stack_config import StackConfig
+from infra.providers.http import PlatformApiError
+from infra.spec.catalog import daily_at
+from infra.spec.common import NAMESPACE, full_key
+from infra.spec.load import load_spec
+from infra.spec.problems import SpecError
+from infra.spec.stack_config import StackConfig
+from scripts.clone_data import clone_data
+from scripts.console import err, fail, out
+from scripts.project import find_project_root, stack_file
 from scripts.stacks import Stack, StackError
 
 
@@ -130,7 +141,7 @@ def plan_clone(source: Stack, destination: Stack | None, dest_name: str, rules: 
                 Row(
                     f"{base}.postgres.backups",
                     "overridden" if "backups" in (dest_rules.get("postgres") or {}) else "copied",
-                    f"daily {backups['hour']:02d}:00 {backups['timezone']}" if backups else "none",
+                    f"daily {daily_at(backups['hour'], backups['timezone'])}" if backups else "none",
                 )
             )
         domains = (dest_rules.get("domains") or {}).get(src_name, [])
@@ -161,9 +172,7 @@ def merged(plan: Plan, existing_text: str) -> dict[str, Any]:
 
 def validate(plan: Plan, project: Path) -> None:
     """The destination's new config must pass the spec before anything is written."""
-    from infra.config import load_spec
-
-    path = project / f"Pulumi.{plan.destination}.yaml"
+    path = stack_file(project, plan.destination)
     doc = merged(plan, path.read_text() if path.is_file() else "")
     tmp = path.with_name(f".clone-check.{path.name}")
     tmp.write_text(yaml.safe_dump(doc))
@@ -175,7 +184,7 @@ def validate(plan: Plan, project: Path) -> None:
 
 def write(plan: Plan, source: Stack, project: Path) -> Path:
     """Replace the destination file's cloned sections; keep everything else (secrets, salt, other keys)."""
-    path = project / f"Pulumi.{plan.destination}.yaml"
+    path = stack_file(project, plan.destination)
     text = path.read_text() if path.is_file() else ""
     header = []
     for line in text.splitlines():  # the file's leading comment block survives the rewrite
@@ -186,3 +195,89 @@ def write(plan: Plan, source: Stack, project: Path) -> Path:
     for key in plan.secrets_to_copy:
         source.pulumi("config", "cp", key, "--dest", plan.destination)
     return path
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def clone_command(
+    source: Annotated[str, typer.Argument(help="The stack to clone from (e.g. staging).")],
+    destination: Annotated[str, typer.Argument(help="The stack to create or update (e.g. production).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Write the destination (default: a dry run).")] = False,
+    rules: Annotated[Path, typer.Option(help="The reviewed clone rules.")] = Path("clone-rules.yaml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON.")] = False,
+    data: Annotated[bool, typer.Option("--data", help="Also restore SOURCE's database into DESTINATION's.")] = False,
+    confirm: Annotated[Optional[str], typer.Option(help="The destination app's name, confirming --data.")] = None,
+) -> None:
+    """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes.
+
+    With --data: back up both databases, restore SOURCE's into DESTINATION's, compare row counts."""
+
+    project = find_project_root()
+    try:
+        src = Stack(project, source)
+        dst_file = stack_file(project, destination)
+        dst = Stack(project, destination) if dst_file.is_file() else None
+        plan = plan_clone(src, dst, destination, load_rules(project / rules, destination))
+        validate(plan, project)
+    except (StackError, SpecError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "source": source,
+                    "destination": destination,
+                    "written": yes,
+                    "rows": [r.__dict__ for r in plan.rows],
+                    "secretsToSet": plan.secrets_to_set,
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table("key", "action", "value", title=f"clone {source} -> {destination}", title_justify="left")
+        for row in plan.rows:
+            table.add_row(escape(row.key), row.action, escape(row.value))
+        out.print(table)
+    if data:
+        _clone_data(project, src, dst, rules, destination, confirm)
+        return
+    if not yes:
+        live = dst.resource_count() if dst is not None and dst.exists() else 0
+        if live:
+            fail(f"{destination} has {live} live resources: review the table above, then pass --yes to update its config")
+        err.print("Dry run: nothing written. Review the table, then run again with --yes.")
+        return
+    try:
+        path = write(plan, src, project)
+    except StackError as exc:
+        fail(str(exc))
+    err.print(f"wrote {path.name}; next: `pulumi preview --stack {destination}` and `launchplan gate {destination}`")
+
+
+def _clone_data(project: Path, src: Stack, dst: Stack | None, rules: Path, destination: str, confirm: Optional[str]) -> None:
+
+    if dst is None:
+        fail(f"--data needs the {destination} stack deployed first: clone its config, `pulumi up`, then --data")
+
+    def confirmed(app_name: str) -> bool:
+        if confirm is not None:
+            return confirm == app_name
+        if not sys.stdin.isatty():
+            return False
+        return typer.prompt(f"This overwrites {app_name}'s database. Type the app's name to go on") == app_name
+
+    try:
+        pairs = load_rules(project / rules, destination)["dest"].get("herokuApps") or {}
+        for source_app, destination_app in pairs.items():
+            result = clone_data(src, dst, source_app, destination_app, confirmed, lambda m: err.print(m, highlight=False))
+            table = Table("table", result.source_app, result.destination_app, title="row counts", title_justify="left")
+            for name, (a, b) in result.counts.items():
+                table.add_row(name, str(a), str(b) if a == b else f"[red]{b}[/]")
+            out.print(table)
+            out.print(f"safety backup of {destination_app} taken before the restore: {result.safety_backup}", soft_wrap=True)
+            if not result.matches:
+                fail("row counts differ after the restore (table above)", 1)
+    except (StackError, PlatformApiError) as exc:
+        fail(str(exc), 1)

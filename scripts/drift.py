@@ -13,12 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
-from infra.catalog import HEROKU_MANAGED_VARS
-from scripts.stacks import Stack
+import typer
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from infra.providers.http import PlatformApiError
+from infra.spec.catalog import HEROKU_MANAGED_VARS
+from infra.spec.problems import SpecError
+from scripts.console import EXIT_DRIFT, err, fail, out
+from scripts.project import find_project_root, stack_names
+from scripts.stacks import Stack, StackError
 
 INTERNAL = ("__provider", "__pulumi_raw_state_delta")
 
@@ -131,17 +141,66 @@ def parity(staging: Stack, production: Stack) -> list[Drift]:
 
 
 def _backups(backups: Any) -> str:
-    return f"daily {backups.hour:02d}:00 {backups.timezone}" if backups else "none"
+    return f"daily {backups.at}" if backups else "none"
 
 
 def shared_secrets(a: Stack, b: Stack) -> list[Drift]:
     """The same secret value in two stacks is a finding: one leak would open both."""
     digests: dict[str, dict[str, str]] = {}
     for stack in (a, b):
-        stack.secret("")  # loads the stack's secrets once
-        digests[stack.name] = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in (stack._secrets or {}).items() if v}
+        digests[stack.name] = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in stack.secrets().items() if v}
     return [
         Drift("parity", "parity", key, f"the same secret value is set in {a.name} and {b.name}")
         for key in sorted(set(digests[a.name]) & set(digests[b.name]))
         if digests[a.name][key] == digests[b.name][key]
     ]
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def drift_command(
+    stack: Annotated[Optional[str], typer.Argument(help="The stack to audit.")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Every deployed stack, in parallel.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Declared vs live, out-of-band vars, staging vs production. Exit 0 clean, 3 when drift is found."""
+
+    if (stack is None) == (not all_stacks):
+        fail("name one stack, or pass --all")
+    project = find_project_root()
+    try:
+        if all_stacks:
+            names = stack_names(project)
+            stacks = [s for s in (Stack(project, n) for n in names) if s.exists()]
+        else:
+            assert stack is not None
+            stacks = [Stack(project, stack)]
+            if not stacks[0].exists():
+                fail(f"stack {stack} is not deployed in this backend (`pulumi stack ls`): nothing to compare")
+
+        def audit(s: Stack) -> list[Drift]:
+            return [*live(s), *out_of_band(s)]
+
+        findings: list[Drift] = []
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("auditing", total=len(stacks))
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                for result in pool.map(audit, stacks):
+                    findings += result
+                    progress.advance(task)
+        by_name = {s.name: s for s in stacks}
+        if "staging" in by_name and "production" in by_name:
+            findings += parity(by_name["staging"], by_name["production"])
+    except (StackError, SpecError, PlatformApiError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps({"stacks": [s.name for s in stacks], "drift": [asdict(f) for f in findings]}, indent=2))
+    elif findings:
+        table = Table("stack", "audit", "resource", "detail", title="drift", title_justify="left")
+        for f in findings:
+            table.add_row(f.stack, f.audit, escape(f.resource), escape(f.detail))
+        out.print(table)
+    else:
+        out.print(f"[green]No drift[/] in {', '.join(s.name for s in stacks) or 'no deployed stack'}.")
+    raise typer.Exit(EXIT_DRIFT if findings else 0)

@@ -16,9 +16,18 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
-from infra.catalog import POSTGRES_PLANS, plan_rank
+import typer
+
+from infra.spec.catalog import POSTGRES_PLANS, plan_rank
+from infra.spec.load import load_spec
+from infra.spec.problems import SpecError
+from infra.spec.stack_config import StackConfig
+from scripts.console import EXIT_BLOCKED, err, fail, out
+from scripts.project import find_project_root
+from scripts.project import stack_file as project_stack_file
+from scripts.pulumi_cli import EngineMissingError, pulumi_cli
 
 SECRET = "[secret]"
 DESTRUCTIVE = {"delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced"}
@@ -134,9 +143,6 @@ def spec_findings(stack: str, stack_file: Path | None) -> list[Finding]:
     """A stack whose spec protects a database must also declare its backups."""
     if stack_file is None or not stack_file.is_file():
         return []
-    from infra.config import load_spec
-    from infra.stack_config import StackConfig
-
     spec = load_spec(StackConfig.from_file(stack_file, stack), require_secrets=False)
     return [
         Finding(
@@ -230,7 +236,7 @@ def staging_passed(records: Path, staging: str, commit: str) -> bool:
 # --- reports ---------------------------------------------------------------------------
 
 
-def as_json(verdict: Verdict) -> dict[str, Any]:
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
     return {
         "stack": verdict.stack,
         "commit": verdict.commit,
@@ -268,3 +274,72 @@ def markdown(verdict: Verdict) -> str:
             f"- `{f.name}`: {f.reason}. Reason given: {f.allowed_because}" for f in allowed
         ]
     return "\n".join(lines) + "\n"
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def gate_command(
+    stack: Annotated[str, typer.Argument(help="The stack whose change is judged (e.g. staging, production).")],
+    preview_file: Annotated[Optional[Path], typer.Option(help="Read `pulumi preview --json` output from a file.")] = None,
+    allow: Annotated[Optional[list[str]], typer.Option(help="URN (or name) of one failing step to let through.")] = None,
+    reason: Annotated[Optional[list[str]], typer.Option(help="Why, one per --allow, recorded in the summary.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    summary_md: Annotated[Optional[Path], typer.Option(help="Write a Markdown summary (a pull-request comment).")] = None,
+    records: Annotated[Path, typer.Option(help="Where passing gates are recorded per commit.")] = Path(".launchplan/gate"),
+    policy_pack: Annotated[Optional[Path], typer.Option(help="Policy pack the preview runs (default: ./policy).")] = None,
+    staging: Annotated[str, typer.Option(help="The stack that must pass first for production.")] = "staging",
+) -> None:
+    """Judge a stack's preview: exit 0 to apply, 1 when a step is blocked, 2 on bad input."""
+
+    project = find_project_root()
+    allows, reasons = allow or [], reason or []
+    if len(allows) != len(reasons) or any(not r.strip() for r in reasons):
+        fail("give exactly one non-empty --reason for each --allow")
+    try:
+        if preview_file is not None:
+            if not preview_file.is_file():
+                fail(f"preview file {preview_file} does not exist")
+            text, source = preview_file.read_text(), str(preview_file)
+        else:
+            text, source = _run_preview(project, stack, policy_pack), f"pulumi preview --stack {stack}"
+        stack_file = project_stack_file(project, stack)
+        verdict = evaluate(
+            stack,
+            text,
+            source,
+            commit=current_commit(project),
+            allows=dict(zip(allows, reasons, strict=True)),
+            records=project / records,
+            stack_file=stack_file if stack_file.is_file() else None,
+            staging=staging,
+        )
+    except (GateInputError, SpecError) as exc:
+        fail(str(exc))
+    record(verdict, project / records)
+    summary = markdown(verdict)
+    if summary_md is not None:
+        summary_md.write_text(summary)
+    if as_json:
+        print(json.dumps(verdict_json(verdict), indent=2))
+    else:
+        out.print(summary, markup=False, highlight=False)
+    raise typer.Exit(0 if verdict.passed else EXIT_BLOCKED)
+
+
+def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
+    import subprocess
+
+    try:
+        binary, env = pulumi_cli()
+    except EngineMissingError as exc:
+        fail(str(exc))
+    pack = policy_pack or (project / "policy")
+    args = [binary, "preview", "--json", "--non-interactive", "--stack", stack]
+    if pack.is_dir():
+        args += ["--policy-pack", str(pack)]
+    with err.status(f"pulumi preview --stack {stack}…"):
+        proc = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+    if not proc.stdout.strip().startswith("{"):
+        fail(f"`pulumi preview` of stack {stack} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from infra.stack_config import StackConfig
+from infra.spec.problems import SpecError
+from infra.spec.stack_config import StackConfig
+from scripts.console import fail, out
+from scripts.project import find_project_root, require_stack_file
 from scripts.render import SECRET, Declared, Rendering, render
-
-
-def find_project_root(start: Path | None = None) -> Path:
-    """The folder holding Pulumi.yaml: the current one or a parent, else this checkout."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return folder
-    return Path(__file__).resolve().parent.parent
 
 
 def stack_config(stack: str | None, config_file: Path | None) -> StackConfig:
@@ -31,11 +27,7 @@ def stack_config(stack: str | None, config_file: Path | None) -> StackConfig:
         return StackConfig.from_file(config_file, stack)
     if stack is None:
         raise ValueError("name a stack (e.g. production) or pass --config-file PATH")
-    path = find_project_root() / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
-        raise ValueError(f"no stack '{stack}': {path} does not exist (stacks here: {', '.join(known) or 'none'})")
-    return StackConfig.from_file(path, stack)
+    return StackConfig.from_file(require_stack_file(find_project_root(), stack), stack)
 
 
 def tidy(value: Any) -> Any:
@@ -189,3 +181,37 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
 
 def load(stack: str | None, config_file: Path | None) -> Rendering:
     return render(stack_config(stack, config_file))
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def plan_command(
+    stack: Annotated[Optional[str], typer.Argument(help="Stack name; reads Pulumi.<stack>.yaml.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    config_file: Annotated[Optional[Path], typer.Option("--config-file", help="Read this stack file instead.")] = None,
+    diff_with: Annotated[Optional[str], typer.Option("--diff", help="Compare with another stack (name or file).")] = None,
+) -> None:
+    """Render a stack's desired state offline: no Pulumi CLI, no credentials, no network."""
+    try:
+        rendering = load(stack, config_file)
+        other = None
+        if diff_with is not None:
+            path = Path(diff_with)
+            other = load(None, path) if path.suffix in (".yaml", ".yml") else load(diff_with, None)
+    except SpecError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+
+    if other is not None:
+        result = diff(rendering, other)
+        if as_json:
+            print(json.dumps(result, indent=2, default=str))
+        else:
+            print_diff(result, out)
+        return
+    if as_json:
+        print(json.dumps(plan_json(rendering), indent=2))
+    else:
+        print_plan(rendering, out)

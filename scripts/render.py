@@ -17,9 +17,10 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from infra.config import Spec, load_spec
-from infra.stack import PROVIDER_CREDENTIALS, build
-from infra.stack_config import SECRET_PLACEHOLDER, StackConfig, contains_placeholder, secret_placeholder
+from infra.program import build
+from infra.spec.load import load_spec
+from infra.spec.stack_config import SECRET_PLACEHOLDER, StackConfig, contains_placeholder, secret_placeholder
+from infra.spec.stack_spec import PROVIDER_CREDENTIALS, Spec
 
 SECRET = SECRET_PLACEHOLDER
 PROJECT = "launchplan"
@@ -39,9 +40,7 @@ class Declared:
     secret_inputs: list[str]  # inputs the SDK sends to the engine marked secret
     dependencies: list[str] = field(default_factory=list)
     provider: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "parent": self.parent, "protect": self.protect, "inputs": self.inputs}
+    aliases: list[str] = field(default_factory=list)  # earlier identities, e.g. "parent=<root stack>"
 
 
 @dataclass
@@ -60,9 +59,6 @@ class Rendering:
         if len(found) != 1:
             raise KeyError(f"{len(found)} resources of type {type_} named {name}")
         return found[0]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "resources": [r.as_json() for r in self.resources], "outputs": self.outputs}
 
 
 def _is_wrapped_secret(value: Any) -> bool:
@@ -137,9 +133,23 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     secret_inputs=sorted(k for k, v in inputs.items() if _is_wrapped_secret(v) and k != "__provider"),
                     dependencies=list(request.dependencies),
                     provider=request.provider,
+                    aliases=[_alias_text(a) for a in request.aliases],
                 )
             )
         return response
+
+
+def _alias_text(alias: Any) -> str:
+    """One alias as people read it: what differs from the resource's own identity."""
+    if alias.HasField("urn"):
+        return alias.urn
+    spec = alias.spec
+    parts = [f"{field}={getattr(spec, field)}" for field in ("name", "type", "stack", "project") if getattr(spec, field)]
+    if spec.noParent:
+        parts.append("parent=<root stack>")
+    elif spec.parentUrn:
+        parts.append(f"parent={_parent_name(spec.parentUrn) or '<root stack>'}")
+    return ", ".join(parts)
 
 
 def _parent_name(urn: str) -> str | None:

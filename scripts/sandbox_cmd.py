@@ -15,78 +15,67 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 from urllib.parse import urlsplit
 
 import httpx
+import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from sandbox.server import DEFAULT_PORT, EMULATORS, endpoints
-from scripts.engine import BIN, ROOT, EngineMissingError, offline_env, require_engine
+from scripts.console import fail, out
+from scripts.project import find_project_root, stack_file
+from scripts.pulumi_cli import BIN, ROOT, EngineMissingError, require_engine, sandbox_env
+from scripts.stacks import Stack
 
 STACK = "sandbox"
-PASSPHRASE = "launchplan-sandbox"  # documented as sandbox-only; protects fake credentials only
 
 
 class SandboxError(RuntimeError):
     pass
 
 
-def sandbox_env(project: Path, vercel_url: str) -> dict[str, str]:
-    """The offline engine on the sandbox's own backend and passphrase; the vercel plugin sent to its emulator."""
-    backend = project / ".sandbox" / "pulumi-state"
-    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, VERCEL_API_URL=vercel_url)
+@cache
+def emulator_layout(base: int | None = None) -> dict[str, Any]:
+    """Where the emulators listen for a base port, asked of the sandbox itself (`--describe`):
+    the sandbox is an independent oracle that launchplan's own code never imports."""
+    args = [sys.executable, "-m", "sandbox.server", "--describe", *(["--port", str(base)] if base is not None else [])]
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SandboxError(f"the sandbox in {ROOT / 'sandbox'} cannot describe its emulators: {proc.stderr.strip()[-400:]}")
+    layout: dict[str, Any] = json.loads(proc.stdout)
+    return layout
 
 
-def free_base_port() -> int:
-    """A base port whose next three ports are free (for a second sandbox beside the default one)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + 6 < 65535 and all(_port_free(base + i) for i in range(1, 6)):
-            return base
-    raise SandboxError("no free ports on 127.0.0.1")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def sandbox_copy(where: Path, stack_text: str | None = None) -> tuple[Path, int]:
-    """A copy of the project (program + sandbox stack) on a free set of ports: tests and benchmarks."""
-    base = free_base_port()
-    project = where / "project"
-    project.mkdir(parents=True)
-    venv = f"virtualenv: {ROOT / '.venv'}"
-    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", venv))
-    (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    stack = stack_text if stack_text is not None else (ROOT / f"Pulumi.{STACK}.yaml").read_text()
-    for name in EMULATORS:
-        stack = stack.replace(endpoints(DEFAULT_PORT)[name], endpoints(base)[name])
-    (project / f"Pulumi.{STACK}.yaml").write_text(stack)
-    return project, base
+def endpoints(base: int) -> dict[str, str]:
+    return {name: e["url"] for name, e in emulator_layout(base)["emulators"].items()}
 
 
 def base_port(project: Path) -> int:
-    """The emulators' base port, as the sandbox stack file's endpoints say (vercelApi is base + 1)."""
-    path = project / f"Pulumi.{STACK}.yaml"
+    """The emulators' base port, as the sandbox stack file's endpoints say."""
+    default = emulator_layout()
+    path = stack_file(project, STACK)
     if path.is_file():
-        url = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get("launchplan:endpoints", {}).get("vercelApi")
-        if url and urlsplit(url).port:
-            return int(urlsplit(url).port or 0) - EMULATORS["vercel"][1]
-    return DEFAULT_PORT
+        declared = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get("launchplan:endpoints", {})
+        for emulator in default["emulators"].values():
+            url = declared.get(emulator["endpointKey"])
+            if url and urlsplit(url).port:
+                return int(urlsplit(url).port or 0) - _offset(default, emulator)
+    return int(default["defaultPort"])
+
+
+def _offset(layout: dict[str, Any], emulator: dict[str, Any]) -> int:
+    return int(urlsplit(emulator["url"]).port or 0) - int(layout["basePort"])
 
 
 @dataclass
 class Sandbox:
     project: Path
     console: Console
-    port: int = DEFAULT_PORT
+    port: int
 
     @property
     def dir(self) -> Path:
@@ -97,7 +86,7 @@ class Sandbox:
         return endpoints(self.port)
 
     def env(self) -> dict[str, str]:
-        return offline_env(self.dir / "pulumi-state", PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, VERCEL_API_URL=self.urls["vercel"])
+        return sandbox_env(self.project, self.urls["vercel"])
 
     # --- engine -------------------------------------------------------------------------
     def ensure_engine(self) -> None:
@@ -181,15 +170,17 @@ class Sandbox:
         return proc
 
     def check_stack_file(self) -> None:
-        path = self.project / f"Pulumi.{STACK}.yaml"
+        path = stack_file(self.project, STACK)
         if not path.is_file():
             raise SandboxError(f"{path} is missing: the sandbox stack file ships with launchplan")
         endpoints_cfg = (yaml.safe_load(path.read_text())["config"] or {}).get("launchplan:endpoints", {})
-        for name, (_, _, key) in EMULATORS.items():
+        layout = emulator_layout(self.port)
+        for name, emulator in layout["emulators"].items():
+            key = emulator["endpointKey"]
             if key in endpoints_cfg and endpoints_cfg[key].rstrip("/") != self.urls[name]:
                 raise SandboxError(
                     f"{path.name} sends {key} to {endpoints_cfg[key]} but the emulator listens on "
-                    f"{self.urls[name]}: pass --port {urlsplit(endpoints_cfg[key]).port - EMULATORS[name][1]}"
+                    f"{self.urls[name]}: pass --port {(urlsplit(endpoints_cfg[key]).port or 0) - _offset(layout, emulator)}"
                 )
 
     def repair_backend(self) -> list[str]:
@@ -240,8 +231,6 @@ class Sandbox:
         ]
         if not pending:
             return []
-        from scripts.stacks import Stack
-
         with Stack(self.project, STACK).vercel() as vercel:
             found = {r["urn"]: live_id(vercel, r) for r in pending}
         # Drop the pending records, then adopt what exists with `pulumi import` under the same name
@@ -395,3 +384,73 @@ def status(sb: Sandbox) -> dict[str, Any]:
         "requests": dict(Counter(f"{r['service']} {'write' if r['method'] != 'GET' else 'read'}" for r in sb.requests())),
     }
     return report
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+sandbox_app = typer.Typer(
+    help="A local sandbox: the sandbox stack on the offline engine against API emulators.", no_args_is_help=True
+)
+PortOption = Annotated[
+    Optional[int],
+    typer.Option("--port", help="Base port; the emulators listen on the next three (default: as the stack file says)."),
+]
+
+
+def _sandbox(port: Optional[int]) -> Sandbox:
+    project = find_project_root()
+    return Sandbox(project, out, port if port is not None else base_port(project))
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    port: PortOption = None,
+    rate_limit_every: Annotated[int, typer.Option(help="Fault: answer every Nth request with 429.")] = 0,
+    retry_after: Annotated[float, typer.Option(help="Fault: Retry-After seconds on each 429.")] = 1.0,
+    error_rate: Annotated[float, typer.Option(help="Fault: fraction of requests answered with 503.")] = 0.0,
+    latency_ms: Annotated[int, typer.Option(help="Fault: latency added to every request.")] = 0,
+) -> None:
+    """Start the emulators, build the engine if missing, preview and apply the sandbox stack, print a summary."""
+    faults = [
+        f"--rate-limit-every={rate_limit_every}",
+        f"--retry-after={retry_after}",
+        f"--error-rate={error_rate}",
+        f"--latency-ms={latency_ms}",
+    ]
+    faults = faults if (rate_limit_every or error_rate or latency_ms) else []
+    try:
+        up(_sandbox(port), faults)
+    except SandboxError as exc:
+        fail(str(exc), 1)
+
+
+@sandbox_app.command("down")
+def sandbox_down(
+    port: PortOption = None,
+    destroy_protected: Annotated[bool, typer.Option(help="Also destroy protected databases.")] = False,
+) -> None:
+    """Destroy the sandbox stack and stop the emulators."""
+    try:
+        down(_sandbox(port), destroy_protected)
+    except SandboxError as exc:
+        fail(str(exc), 1)
+
+
+@sandbox_app.command("status")
+def sandbox_status(
+    port: PortOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What runs: the emulators, the stack's resources, request counts."""
+    report = status(_sandbox(port))
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    emulators = report["emulators"]
+    out.print(f"emulators: {'running (pid ' + str(emulators['pid']) + ')' if emulators['running'] else 'stopped'}")
+    for name, url in emulators["endpoints"].items():
+        out.print(f"  {name}: {url}")
+    out.print(f"sandbox stack: {report['stack']['resources']} resources")
+    for key, count in sorted(report["requests"].items()):
+        out.print(f"  {key}: {count}")

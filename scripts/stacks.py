@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.backups import heroku_headers
-from infra.config import Spec, load_spec
-from infra.http import ApiClient
-from infra.stack_config import StackConfig
+from infra.providers.http import ApiClient
+from infra.providers.platforms import bearer_headers, heroku_headers
+from infra.spec.load import load_spec
+from infra.spec.stack_config import StackConfig
+from infra.spec.stack_spec import Spec
+from scripts.project import require_stack_file
+from scripts.pulumi_cli import BIN, pulumi_cli, sandbox_env
 
 
 class StackError(RuntimeError):
@@ -26,21 +29,15 @@ class Stack:
     _secrets: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        path = self.project / f"Pulumi.{self.name}.yaml"
-        if not path.is_file():
-            known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in self.project.glob("Pulumi.*.yaml"))
-            raise StackError(f"no stack '{self.name}': {path.name} does not exist (stacks here: {', '.join(known)})")
-        self.file = path
-        self.spec: Spec = load_spec(StackConfig.from_file(path, self.name), require_secrets=False)
+        try:
+            self.file = require_stack_file(self.project, self.name)
+        except ValueError as exc:
+            raise StackError(str(exc)) from None
+        self.spec: Spec = load_spec(StackConfig.from_file(self.file, self.name), require_secrets=False)
 
     def cli(self) -> tuple[str, dict[str, str]]:
-        from scripts.engine import BIN, pulumi_cli
-
-        if self.name == "sandbox":  # its own backend and documented passphrase, on the offline engine
-            from scripts.sandbox_cmd import sandbox_env
-
+        if self.spec.sandbox:  # its own backend and documented passphrase, on the offline engine
             return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api)
-
         return pulumi_cli()
 
     def pulumi(self, *args: str) -> str:
@@ -66,15 +63,18 @@ class Stack:
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json") or "{}")
 
-    def secret(self, key: str) -> str | None:
-        """One decrypted config value; only ever held in memory, never printed."""
+    def secrets(self) -> dict[str, str]:
+        """The stack's decrypted secret config values; only ever held in memory, never printed."""
         if self._secrets is None:
             self._secrets = {
                 k: str(v.get("value"))
                 for k, v in json.loads(self.pulumi("config", "--json", "--show-secrets")).items()
                 if isinstance(v, dict) and v.get("secret")
             }
-        return self._secrets.get(key)
+        return self._secrets
+
+    def secret(self, key: str) -> str | None:
+        return self.secrets().get(key)
 
     # --- API clients ---------------------------------------------------------------
     def heroku(self) -> ApiClient:
@@ -89,9 +89,7 @@ class Stack:
         )
 
     def calendly(self) -> ApiClient:
-        return ApiClient(
-            "Calendly", self.spec.endpoints.calendly_api, {"Authorization": f"Bearer {self._require('launchplan:calendlyToken')}"}
-        )
+        return ApiClient("Calendly", self.spec.endpoints.calendly_api, bearer_headers(self._require("launchplan:calendlyToken")))
 
     def _require(self, key: str) -> str:
         value = self.secret(key)

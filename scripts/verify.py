@@ -7,15 +7,24 @@ platform, Calendly webhooks registered, Arrivy webhooks as pending manual steps.
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+import typer
+from rich.markup import escape
+from rich.table import Table
 
-from infra.spec_webhooks import CalendlyWebhook
-from scripts.stacks import Stack
+from infra.providers.http import PlatformApiError
+from infra.spec.catalog import daily_at
+from infra.spec.problems import SpecError
+from infra.spec.webhooks import CalendlyWebhookSpec
+from scripts.console import EXIT_BLOCKED, fail, out
+from scripts.project import find_project_root
+from scripts.stacks import Stack, StackError
 
 BACKUP_MAX_AGE_HOURS = 26  # a daily schedule plus slack for the backup's own run time
 
@@ -85,7 +94,7 @@ def backups(stack: Stack) -> list[Check]:
                 Check(
                     f"backup schedule {name}",
                     "pass" if ok else "fail",
-                    f"daily at {int(s.get('hour', -1)):02d}:00 {s.get('timezone')} (declared {want.hour:02d}:00 {want.timezone})",
+                    f"daily at {daily_at(s.get('hour', -1), str(s.get('timezone')))} (declared {want.at})",
                 )
             )
             checks.append(latest_backup(name, s, data.request("GET", f"/client/v11/apps/{name}/transfers") or []))
@@ -137,7 +146,7 @@ def _keys_check(name: str, declared: set[str], live: set[str]) -> Check:
 
 def webhooks(stack: Stack, outputs: dict[str, Any]) -> list[Check]:
     checks = []
-    calendly = {n: h for n, h in stack.spec.webhooks.items() if isinstance(h, CalendlyWebhook)}
+    calendly = {n: h for n, h in stack.spec.webhooks.items() if isinstance(h, CalendlyWebhookSpec)}
     if calendly:
         with stack.calendly() as api:
             for name, hook in calendly.items():
@@ -164,3 +173,28 @@ def webhooks(stack: Stack, outputs: dict[str, Any]) -> list[Check]:
 def verify(stack: Stack) -> list[Check]:
     outputs = stack.outputs()
     return [*health(stack, outputs), *backups(stack), *env_keys(stack), *webhooks(stack, outputs)]
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def verify_command(
+    stack: Annotated[str, typer.Argument(help="The stack to check after a deployment.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Post-deployment checks: health URLs, backups, env keys on the platform, webhooks. Exit 1 on any failure."""
+
+    try:
+        checks = verify(Stack(find_project_root(), stack))
+    except (StackError, SpecError, PlatformApiError) as exc:
+        fail(str(exc))
+    failed = [c for c in checks if c.status == "fail"]
+    if as_json:
+        print(json.dumps({"stack": stack, "passed": not failed, "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        table = Table("check", "result", "evidence", title=f"verify {stack}", title_justify="left")
+        colours = {"pass": "green", "fail": "red", "pending": "yellow"}
+        for c in checks:
+            table.add_row(c.name, f"[{colours[c.status]}]{c.status}[/]", escape(c.evidence))
+        out.print(table)
+    raise typer.Exit(EXIT_BLOCKED if failed else 0)

@@ -1,42 +1,14 @@
-"""Shared helpers: build a stack config in memory and render it under Pulumi's mocks."""
+"""Fixtures shared by the test modules (helpers live in tests/support)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.stack_config import StackConfig, secret_placeholder
 from sandbox.postgres import EmbeddedPostgres
-from scripts.render import Rendering, render
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
-STACK_FILES = [ROOT / "Pulumi.staging.yaml", ROOT / "Pulumi.production.yaml", *EXAMPLES]
-SANDBOX_FILE = ROOT / "Pulumi.sandbox.yaml"  # fake credentials, encrypted with the sandbox-only passphrase
-
-
-def make_config(
-    stack: str = "staging", secrets: tuple[str, ...] = (), plain: dict[str, str] | None = None, **sections: Any
-) -> StackConfig:
-    """A StackConfig as the engine would pass it: sections JSON-encoded, secrets as placeholders."""
-    values = {f"launchplan:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in sections.items()}
-    values.update({key: secret_placeholder(key) for key in secrets})
-    values.update(plain or {})
-    return StackConfig(stack, values, frozenset(secrets))
-
-
-def render_sections(
-    stack: str = "staging", secrets: tuple[str, ...] = ("heroku:apiKey", "vercel:apiToken"), **sections: Any
-) -> Rendering:
-    return render(make_config(stack, secrets, **sections), require_secrets=True)
+from tests.support.postgres import cluster_folder, free_port
 
 
 @pytest.fixture
@@ -59,23 +31,6 @@ def heroku_app() -> dict[str, Any]:
         },
         "healthCheck": {"path": "/healthz"},
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def cluster_folder() -> Iterator[Path]:
-    """A folder for a cluster, outside pytest's tmp root: as root the server runs as nobody, and
-    every new pytest session (e.g. a concurrent one) strips other users' access to that root."""
-    folder = Path(tempfile.mkdtemp(prefix="launchplan-pg-"))
-    try:
-        yield folder / "cluster"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

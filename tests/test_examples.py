@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import catalog
-from infra.stack_config import StackConfig, contains_placeholder
+from infra.spec import catalog
+from infra.spec.stack_config import StackConfig, contains_placeholder
 from scripts.render import Rendering, render
-from tests.conftest import EXAMPLES, ROOT, SANDBOX_FILE, STACK_FILES
+from tests.support.stacks import EXAMPLES, ROOT, SANDBOX_FILE, STACK_FILES
 
 
 def rendered(path: Path) -> Rendering:

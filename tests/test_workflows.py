@@ -10,7 +10,7 @@ import yaml
 from typer.main import get_command
 
 from scripts.cli import app
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.engine import EngineMissingError, require_engine
+from scripts.pulumi_cli import EngineMissingError, require_engine
 
 
 @pytest.fixture(autouse=True)

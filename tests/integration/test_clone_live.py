@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.engine import ROOT, Workspace
+from scripts.pulumi_cli import ROOT
+from tests.support.engine import Workspace
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ import pytest
 
 from sandbox.calendly import CalendlyApi
 from sandbox.heroku_data import HerokuDataApi
-from scripts.engine import HOME, ROOT, Workspace, project_yaml
+from scripts.pulumi_cli import HOME, ROOT
+from tests.support.engine import Workspace, project_yaml
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,9 @@ import yaml
 from sandbox.heroku import HerokuApi
 from sandbox.heroku_data import HerokuDataApi
 from sandbox.postgres import EmbeddedPostgres
-from scripts.engine import ROOT, Workspace
-from tests.conftest import cluster_folder, free_port
+from scripts.pulumi_cli import ROOT
+from tests.support.engine import Workspace
+from tests.support.postgres import cluster_folder, free_port
 
 pytestmark = pytest.mark.integration
 TOKEN = "heroku-clone-test-token-0001"

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from sandbox.vercel import VercelApi
-from scripts.engine import ROOT, Workspace, launchplan_workspace
+from scripts.pulumi_cli import ROOT
+from tests.support.engine import Workspace, launchplan_workspace
 
 pytestmark = pytest.mark.integration
 

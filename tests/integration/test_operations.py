@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_sandbox import launchplan, sandbox_project
+from tests.support.sandbox import launchplan, sandbox_copy
 
 pytestmark = pytest.mark.integration
 TOKEN = "5a4db0c0ffee5a4db0c0ffee"  # the sandbox stack's fake Vercel token
@@ -17,7 +17,7 @@ TOKEN = "5a4db0c0ffee5a4db0c0ffee"  # the sandbox stack's fake Vercel token
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
-    project, base = sandbox_project(tmp_path_factory.mktemp("ops"))
+    project, base = sandbox_copy(tmp_path_factory.mktemp("ops"))
     up = launchplan(project, "sandbox", "up", f"--port={base}")
     assert up.returncode == 0, up.stdout + up.stderr
     yield project, base

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.vercel import VercelApi
-from scripts.engine import ROOT, Workspace, launchplan_workspace, project_yaml
+from scripts.pulumi_cli import ROOT
+from tests.support.engine import Workspace, launchplan_workspace, project_yaml
 
 pytestmark = pytest.mark.integration
 TOKEN = "0123456789abcdef01234567"

@@ -11,24 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.engine import ROOT
-from scripts.sandbox_cmd import sandbox_copy
+from scripts.pulumi_cli import ROOT
+from tests.support.sandbox import launchplan, sandbox_copy
 
 pytestmark = pytest.mark.integration
 
 
-def launchplan(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "launchplan"), *args], cwd=project, capture_output=True, text=True, timeout=600
-    )
-
-
-def sandbox_project(where: Path) -> tuple[Path, int]:
-    return sandbox_copy(where)
-
-
 def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
-    project, base = sandbox_project(tmp_path)
+    project, base = sandbox_copy(tmp_path)
     port = f"--port={base}"
     try:
         first = launchplan(project, "sandbox", "up", port)

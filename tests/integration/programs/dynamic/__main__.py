@@ -4,8 +4,8 @@ pointed at the local emulators through stack config."""
 import pulumi
 import pulumi_random as random
 
-from infra.backups import BackupSchedule
-from infra.webhooks import CalendlySubscription
+from infra.providers.backup_schedule import BackupSchedule
+from infra.providers.calendly_subscription import CalendlySubscription
 
 config = pulumi.Config()
 signing = random.RandomPassword("signing-key", length=48, special=False)

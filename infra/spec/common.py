@@ -1,0 +1,78 @@
+"""Pieces of the spec every platform uses: the base model, env names, hostnames,
+URLs and health checks."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
+
+from infra.spec import catalog
+from infra.spec.problems import invalid
+
+NAMESPACE = "launchplan"
+Target = Literal["production", "preview", "development"]
+
+
+def full_key(key: str) -> str:
+    """A config key as Pulumi names it: `smtpPassword` -> `launchplan:smtpPassword`."""
+    return key if ":" in key else f"{NAMESPACE}:{key}"
+
+
+def suggested_config_key(env_name: str) -> str:
+    """SMTP_PASSWORD -> smtpPassword: the config key we suggest for an env var."""
+    return to_camel(env_name.lower())
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, strict=True)
+
+
+class HealthCheck(Model):
+    path: str
+    expect_status: int = Field(200, ge=100, le=599)
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        if not path.startswith("/") or " " in path:
+            raise invalid(f"'{path}' is not a URL path", "start it with '/', e.g. /healthz")
+        return path
+
+
+def check_env_names(env: dict[str, Any], extend_path: bool = True) -> None:
+    for name in env:
+        if not catalog.ENV_NAME.match(name):
+            raise invalid(
+                f"'{name}' is not a valid env var name",
+                "use letters, digits and _ (not starting with a digit)",
+                name if extend_path else None,
+            )
+
+
+def check_hostnames(domains: list[str]) -> list[str]:
+    for domain in domains:
+        if not catalog.HOSTNAME.match(domain):
+            raise invalid(f"'{domain}' is not a hostname", "write a bare lower-case hostname, e.g. app.example.com")
+    dupes = sorted({d for d in domains if domains.count(d) > 1})
+    if dupes:
+        raise invalid(f"domain listed twice: {', '.join(dupes)}", "list each domain once")
+    return sorted(domains)
+
+
+def check_url(url: str, info: ValidationInfo) -> str:
+    """https everywhere; plain http only to loopback, and only in a sandbox stack."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and catalog.is_loopback(parts.hostname or ""):
+        if (info.context or {}).get("sandbox"):
+            return url
+        raise invalid(
+            f"'{url}' is plain http on loopback, which only a sandbox stack may use",
+            "use an https URL, or set launchplan:sandbox: true for a local sandbox stack",
+        )
+    raise invalid(f"'{url}' is not an https URL", "use https://... (webhooks carry signed payloads)")

@@ -1,0 +1,1 @@
+"""The launchplan policy pack (pulumi-policy); run by the engine as `python policy`."""

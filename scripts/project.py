@@ -1,0 +1,33 @@
+"""The project on disk: its root folder and its stack files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.spec.stack_config import stack_name_from_path
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder holding Pulumi.yaml: the current one or a parent, else this checkout."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+def stack_file(project: Path, stack: str) -> Path:
+    return project / f"Pulumi.{stack}.yaml"
+
+
+def stack_names(project: Path) -> list[str]:
+    """Every stack with a file in the project (Pulumi.<stack>.yaml)."""
+    return sorted(stack_name_from_path(p) for p in project.glob("Pulumi.*.yaml"))
+
+
+def require_stack_file(project: Path, stack: str) -> Path:
+    path = stack_file(project, stack)
+    if not path.is_file():
+        known = ", ".join(stack_names(project)) or "none"
+        raise ValueError(f"no stack '{stack}': {path.name} does not exist (stacks here: {known})")
+    return path
