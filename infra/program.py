@@ -33,10 +33,6 @@ def build(spec: Spec) -> dict[str, Any]:
     secret_config = _secret_config(spec)
     if spec.webhooks:
         from infra.components.webhook import Webhook
-    if spec.heroku.apps:
-        from infra.components.heroku_app import HerokuApp
-    if spec.vercel.projects:
-        from infra.components.vercel_project import VercelProject
 
     # Webhooks first: their signing secrets are delivered into the receiving apps' env.
     hooks = {name: Webhook(name, hook) for name, hook in sorted(spec.webhooks.items())}
@@ -49,8 +45,34 @@ def build(spec: Spec) -> dict[str, Any]:
         if d.vercel_project:
             vercel_delivered.setdefault(d.vercel_project, []).append((d.env, list(d.targets), secret))
 
-    apps_out: dict[str, Any] = {}
     health: list[dict[str, Any]] = []
+    apps_out, role_passwords = _heroku_apps(spec, secret_config, heroku_delivered, health)
+    projects_out = _vercel_projects(spec, secret_config, vercel_delivered, health)
+
+    outputs: dict[str, Any] = {
+        "stack": spec.stack,
+        "herokuApps": apps_out,
+        "vercelProjects": projects_out,
+        "healthChecks": health,
+        "manualSteps": [h.manual_step for h in hooks.values() if h.manual_step],
+        "calendlySubscriptions": sorted(n for n, h in spec.webhooks.items() if isinstance(h, CalendlyWebhookSpec)),
+    }
+    if hooks:
+        outputs["webhookSecrets"] = pulumi.Output.secret({n: h.signing_secret for n, h in hooks.items()})
+    if role_passwords:
+        outputs["rolePasswords"] = pulumi.Output.secret(role_passwords)
+    return outputs
+
+
+def _heroku_apps(
+    spec: Spec,
+    secret_config: dict[str, pulumi.Output[str]],
+    delivered: dict[str, dict[str, pulumi.Output[str]]],
+    health: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from infra.components.heroku_app import HerokuApp
+
+    apps_out: dict[str, Any] = {}
     role_passwords: dict[str, Any] = {}
     for name, app_spec in sorted(spec.heroku.apps.items()):
         app = HerokuApp(
@@ -58,7 +80,7 @@ def build(spec: Spec) -> dict[str, Any]:
             app_spec,
             team=spec.heroku.team,
             secret_config=secret_config,
-            injected_secrets=heroku_delivered.get(name, {}),
+            injected_secrets=delivered.get(name, {}),
             protect_database=spec.database_protected(app_spec),
         )
         out: dict[str, Any] = {"url": app.url}
@@ -74,6 +96,16 @@ def build(spec: Spec) -> dict[str, Any]:
             out["healthCheckUrl"] = app.health_check_url
             health.append({"name": name, "url": app.health_check_url, "expectStatus": app_spec.health_check.expect_status})
         apps_out[name] = out
+    return apps_out, role_passwords
+
+
+def _vercel_projects(
+    spec: Spec,
+    secret_config: dict[str, pulumi.Output[str]],
+    delivered: dict[str, list[tuple[str, list[str], pulumi.Output[str]]]],
+    health: list[dict[str, Any]],
+) -> dict[str, Any]:
+    from infra.components.vercel_project import VercelProject
 
     projects_out: dict[str, Any] = {}
     for name, project_spec in sorted(spec.vercel.projects.items()):
@@ -82,7 +114,7 @@ def build(spec: Spec) -> dict[str, Any]:
             project_spec,
             team=spec.vercel.team,
             secret_config=secret_config,
-            injected=vercel_delivered.get(name, []),
+            injected=delivered.get(name, []),
         )
         projects_out[name] = {"url": project.url, "domains": project_spec.domains}
         if project.health_check_url is not None and project_spec.health_check is not None:
@@ -90,20 +122,7 @@ def build(spec: Spec) -> dict[str, Any]:
             health.append(
                 {"name": name, "url": project.health_check_url, "expectStatus": project_spec.health_check.expect_status}
             )
-
-    outputs: dict[str, Any] = {
-        "stack": spec.stack,
-        "herokuApps": apps_out,
-        "vercelProjects": projects_out,
-        "healthChecks": health,
-        "manualSteps": [h.manual_step for h in hooks.values() if h.manual_step],
-        "calendlySubscriptions": sorted(n for n, h in spec.webhooks.items() if isinstance(h, CalendlyWebhookSpec)),
-    }
-    if hooks:
-        outputs["webhookSecrets"] = pulumi.Output.secret({n: h.signing_secret for n, h in hooks.items()})
-    if role_passwords:
-        outputs["rolePasswords"] = pulumi.Output.secret(role_passwords)
-    return outputs
+    return projects_out
 
 
 def run() -> None:

@@ -13,7 +13,7 @@ from infra.components.database import Database
 from infra.components.generated import generated_secret
 from infra.providers.backup_schedule import BackupSchedule
 from infra.spec.common import full_key
-from infra.spec.heroku import HerokuAppSpec
+from infra.spec.heroku import HerokuAppSpec, PostgresSpec
 
 
 class HerokuApp(pulumi.ComponentResource):
@@ -57,7 +57,33 @@ class HerokuApp(pulumi.ComponentResource):
                 opts=child,
             )
 
-        # All vars in one association: plain ones readable in previews, the rest in sensitive_vars.
+        self._config_vars(name, spec, secret_config, injected_secrets)
+
+        for hostname in spec.domains:
+            heroku.domain.Domain(f"{name}-{hostname}", app_id=self.app.id, hostname=hostname, opts=child)
+
+        self.addon = None
+        self.database_url = None
+        self.role_passwords = {}
+        if spec.postgres is not None:
+            self._postgres(name, spec.postgres, protect_database)
+
+        self.url = self.app.web_url
+        self.health_check_url = None
+        if spec.health_check is not None:
+            path = spec.health_check.path
+            self.health_check_url = self.app.web_url.apply(lambda url: url.rstrip("/") + path)
+
+        self.register_outputs({"url": self.url, "healthCheckUrl": self.health_check_url})
+
+    def _config_vars(
+        self,
+        name: str,
+        spec: HerokuAppSpec,
+        secret_config: Mapping[str, pulumi.Output[str]],
+        injected_secrets: Mapping[str, pulumi.Output[str]],
+    ) -> None:
+        """All vars in one association: plain ones readable in previews, the rest in sensitive_vars."""
         sensitive: dict[str, pulumi.Output[str]] = {env: secret_config[full_key(key)] for env, key in spec.secret_env.items()}
         for env, gen in spec.generated_env.items():
             sensitive[env] = generated_secret(f"{name}-{env}", gen.length, self)
@@ -67,54 +93,40 @@ class HerokuApp(pulumi.ComponentResource):
             app_id=self.app.id,
             vars=dict(sorted(spec.env.items())),
             sensitive_vars=pulumi.Output.secret(dict(sorted(sensitive.items()))) if sensitive else None,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        for hostname in spec.domains:
-            heroku.domain.Domain(f"{name}-{hostname}", app_id=self.app.id, hostname=hostname, opts=child)
-
-        self.addon = None
-        self.database_url = None
-        self.role_passwords = {}
-        if spec.postgres is not None:
-            self.addon = heroku.addon.Addon(
-                f"{name}-postgres",
-                app_id=self.app.id,
-                plan=f"heroku-postgresql:{spec.postgres.plan}",
-                # Protected databases refuse delete and replace; a plan change is an in-place upgrade.
-                opts=pulumi.ResourceOptions(parent=self, protect=protect_database),
+    def _postgres(self, name: str, spec: PostgresSpec, protect: bool) -> None:
+        """The Heroku Postgres add-on, its daily backups, and what lives inside the database."""
+        addon = self.addon = heroku.addon.Addon(
+            f"{name}-postgres",
+            app_id=self.app.id,
+            plan=f"heroku-postgresql:{spec.plan}",
+            # Protected databases refuse delete and replace; a plan change is an in-place upgrade.
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        database_url = self.database_url = pulumi.Output.secret(
+            addon.config_var_values.apply(lambda values: (values or {}).get("DATABASE_URL", ""))
+        )
+        if spec.backups is not None:
+            BackupSchedule(
+                f"{name}-backups",
+                addon_id=addon.id,
+                app=self.app.name,
+                hour=spec.backups.hour,
+                timezone=spec.backups.timezone,
+                opts=pulumi.ResourceOptions(parent=self),
             )
-            self.database_url = pulumi.Output.secret(
-                self.addon.config_var_values.apply(lambda values: (values or {}).get("DATABASE_URL", ""))
+        if spec.extensions or spec.schemas or spec.roles:
+            database = Database(
+                f"{name}-db",
+                spec,
+                database_url=database_url,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[addon],
+                    # It hung off the stack before it moved under its app: same resources, no replace.
+                    aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)],
+                ),
             )
-            if spec.postgres.backups is not None:
-                BackupSchedule(
-                    f"{name}-backups",
-                    addon_id=self.addon.id,
-                    app=self.app.name,
-                    hour=spec.postgres.backups.hour,
-                    timezone=spec.postgres.backups.timezone,
-                    opts=child,
-                )
-
-            if spec.postgres.extensions or spec.postgres.schemas or spec.postgres.roles:
-                database = Database(
-                    f"{name}-db",
-                    spec.postgres,
-                    database_url=self.database_url,
-                    opts=pulumi.ResourceOptions(
-                        parent=self,
-                        depends_on=[self.addon],
-                        # It hung off the stack before it moved under its app: same resources, no replace.
-                        aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)],
-                    ),
-                )
-                self.role_passwords = database.role_passwords
-
-        self.url = self.app.web_url
-        self.health_check_url = None
-        if spec.health_check is not None:
-            path = spec.health_check.path
-            self.health_check_url = self.app.web_url.apply(lambda url: url.rstrip("/") + path)
-
-        self.register_outputs({"url": self.url, "healthCheckUrl": self.health_check_url})
+            self.role_passwords = database.role_passwords

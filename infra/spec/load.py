@@ -120,10 +120,18 @@ def _parse_bool(text: str) -> bool:
 
 
 def _cross_checks(spec: Spec, config: StackConfig, require_secrets: bool) -> list[Problem]:
-    stack = spec.stack
-    problems: list[Problem] = []
+    """What no single section can check alone: references between sections, and the secrets' state."""
+    return [
+        *_receiver_problems(spec),
+        *_heroku_duplicate_env(spec),
+        *_vercel_duplicate_env(spec),
+        *_secret_problems(spec, config, require_secrets),
+    ]
 
-    # Webhook receivers must exist; their env keys join each app's keys for the duplicate checks below.
+
+def _receiver_problems(spec: Spec) -> list[Problem]:
+    """Every webhook receiver names a declared app or project."""
+    problems: list[Problem] = []
     for d in spec.deliveries():
         receiver = d.path.removesuffix(".env")
         if d.heroku_app is not None and d.heroku_app not in spec.heroku.apps:
@@ -144,8 +152,12 @@ def _cross_checks(spec: Spec, config: StackConfig, require_secrets: bool) -> lis
                     f"{hint}name a project under launchplan:vercel.projects",
                 )
             )
+    return problems
 
-    # Duplicate env keys within one Heroku app (across env, secretEnv, generatedEnv, receivers).
+
+def _heroku_duplicate_env(spec: Spec) -> list[Problem]:
+    """Duplicate env keys within one Heroku app (across env, secretEnv, generatedEnv, receivers)."""
+    problems: list[Problem] = []
     for app_name, app in spec.heroku.apps.items():
         seen: dict[str, str] = {}
         base = f"{NAMESPACE}:heroku.apps.{app_name}"
@@ -163,8 +175,12 @@ def _cross_checks(spec: Spec, config: StackConfig, require_secrets: bool) -> lis
                     )
                 )
             seen.setdefault(key, path)
+    return problems
 
-    # Duplicate env keys within one Vercel target (and git branch).
+
+def _vercel_duplicate_env(spec: Spec) -> list[Problem]:
+    """Duplicate env keys within one Vercel target (and git branch)."""
+    problems: list[Problem] = []
     for project_name, project in spec.vercel.projects.items():
         seen_t: dict[tuple[str, str, str], str] = {}
         base = f"{NAMESPACE}:vercel.projects.{project_name}"
@@ -184,8 +200,13 @@ def _cross_checks(spec: Spec, config: StackConfig, require_secrets: bool) -> lis
                         )
                     )
                 seen_t.setdefault(slot, path)
+    return problems
 
-    # Secret config keys: each must be set, and set as a secret.
+
+def _secret_problems(spec: Spec, config: StackConfig, require_secrets: bool) -> list[Problem]:
+    """Secret config keys: each must be set, and set as a secret."""
+    stack = spec.stack
+    problems: list[Problem] = []
     for key, used_at in sorted(spec.secret_refs().items(), key=lambda kv: kv[1]):
         if not config.is_set(key):
             if not require_secrets:
