@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".engine" / "bin"
 HOME = ROOT / ".engine" / "home"
 LOCAL_PASSPHRASE = "launchplan-local-only"  # protects throwaway local stacks only, never real credentials
+SANDBOX_STACK = "sandbox"  # the stack `launchplan sandbox` applies; it keeps its state apart from real ones
 SANDBOX_PASSPHRASE = "launchplan-sandbox"  # documented as sandbox-only; protects the sandbox's fake credentials only
 
 
@@ -49,8 +50,8 @@ def offline_env(backend: Path, **extra: str) -> dict[str, str]:
 
 
 def sandbox_env(project: Path, vercel_url: str) -> dict[str, str]:
-    """A sandbox stack (`launchplan:sandbox: true`): the offline engine on the sandbox's own
-    backend and passphrase, with the vercel plugin sent to its emulator."""
+    """The sandbox stack: the offline engine on the sandbox's own backend and passphrase,
+    with the vercel plugin sent to its emulator."""
     backend = project / ".sandbox" / "pulumi-state"
     return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, VERCEL_API_URL=vercel_url)
 

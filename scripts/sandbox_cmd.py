@@ -28,10 +28,10 @@ from rich.table import Table
 
 from scripts.console import fail, out
 from scripts.project import find_project_root, stack_file
-from scripts.pulumi_cli import BIN, ROOT, EngineMissingError, require_engine, sandbox_env
+from scripts.pulumi_cli import BIN, ROOT, SANDBOX_STACK, EngineMissingError, require_engine, sandbox_env
 from scripts.stacks import Stack
 
-STACK = "sandbox"
+STACK = SANDBOX_STACK
 
 
 class SandboxError(RuntimeError):

@@ -15,7 +15,7 @@ from infra.spec.load import load_spec
 from infra.spec.stack_config import StackConfig
 from infra.spec.stack_spec import Spec
 from scripts.project import require_stack_file
-from scripts.pulumi_cli import BIN, pulumi_cli, sandbox_env
+from scripts.pulumi_cli import BIN, SANDBOX_STACK, pulumi_cli, sandbox_env
 
 
 class StackError(RuntimeError):
@@ -36,7 +36,7 @@ class Stack:
         self.spec: Spec = load_spec(StackConfig.from_file(self.file, self.name), require_secrets=False)
 
     def cli(self) -> tuple[str, dict[str, str]]:
-        if self.spec.sandbox:  # its own backend and documented passphrase, on the offline engine
+        if self.name == SANDBOX_STACK:  # its own backend and documented passphrase, on the offline engine
             return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api)
         return pulumi_cli()
 

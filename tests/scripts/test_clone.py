@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from scripts.cli import app
+from scripts.clone import Plan, load_rules, merged, plan_clone
+from scripts.stacks import Stack, StackError
 from tests.support.stacks import ROOT
 
 runner = CliRunner()
@@ -106,3 +110,192 @@ def test_bad_rules_are_clear_errors_and_nothing_is_written(project: Path, edit: 
 def test_unknown_source_stack() -> None:
     result = runner.invoke(app, ["clone", "stagin", "production"])
     assert result.exit_code == 2 and "no stack 'stagin'" in result.stderr
+
+
+# --- the clone's logic, called directly -------------------------------------------------------------
+
+SRC_APP, DST_APP = "sc-mvp-staging", "sc-mvp-production"
+
+
+def edit_staging(project: Path, edit: Any) -> None:
+    path = project / "Pulumi.staging.yaml"
+    doc = yaml.safe_load(path.read_text())
+    edit(doc["config"])
+    path.write_text(yaml.safe_dump(doc))
+
+
+def edit_rules(project: Path, edit: Any) -> None:
+    path = project / "clone-rules.yaml"
+    rules = yaml.safe_load(path.read_text())
+    edit(rules)
+    path.write_text(yaml.safe_dump(rules))
+
+
+def planned(project: Path, with_destination: bool = True) -> Plan:
+    destination = Stack(project, "production") if with_destination else None
+    return plan_clone(
+        Stack(project, "staging"), destination, "production", load_rules(project / "clone-rules.yaml", "production")
+    )
+
+
+def by_key(plan: Plan) -> dict[str, tuple[str, str]]:
+    return {r.key: (r.action, r.value) for r in plan.rows}
+
+
+def test_load_rules_returns_the_rules_with_the_destinations_own(project: Path) -> None:
+    rules = load_rules(project / "clone-rules.yaml", "production")
+    assert rules["dest"] == rules["stacks"]["production"]
+    assert rules["dest"]["herokuApps"] == {SRC_APP: DST_APP}
+    assert "SECRET_KEY_BASE" in rules["freshSecrets"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "does not exist: clone needs its reviewed rules file"),
+        ("", "has no rules for destination 'production': add stacks.production"),
+        ("stacks: {staging: {}}\n", "has no rules for destination 'production'"),
+        ("neverCopy: []\ncopyAll: true\nstacks: {production: {}}\n", "unknown keys copyAll"),
+    ],
+)
+def test_load_rules_errors(tmp_path: Path, text: str | None, message: str) -> None:
+    path = tmp_path / "rules.yaml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(StackError, match=re.escape(message)):
+        load_rules(path, "production")
+
+
+def test_plan_clone_builds_the_destinations_app_from_the_rules(project: Path) -> None:
+    for plan in (planned(project), planned(project, with_destination=False)):
+        assert (plan.source, plan.destination) == ("staging", "production")
+        assert list(plan.sections) == ["heroku"]
+        app_ = plan.sections["heroku"]["apps"][DST_APP]
+        assert list(plan.sections["heroku"]["apps"]) == [DST_APP]
+        assert app_["env"] == {
+            "NODE_ENV": "production",
+            "RAILS_ENV": "production",
+            "RAILS_LOG_TO_STDOUT": "enabled",
+            "RAILS_SERVE_STATIC_FILES": "enabled",
+        }
+        assert app_["postgres"] == {"plan": "standard-0", "backups": {"hour": 2, "timezone": "America/Los_Angeles"}}
+        assert app_["formation"] == {"web": {"size": "basic", "quantity": 1}}
+        assert app_["generatedEnv"] == {"SECRET_KEY_BASE": {"length": 128}}
+        assert "domains" not in app_
+        assert plan.rows[0].key == f"heroku.apps.{DST_APP}" and plan.rows[0].action == f"from {SRC_APP}"
+        assert plan.secrets_to_copy == [] and plan.secrets_to_set == []
+
+
+def test_plan_clone_rows_say_what_happens_to_each_env_key(project: Path) -> None:
+    edit_rules(project, lambda r: r["stacks"]["production"]["env"].update(NEW_FLAG="on"))
+    rows = by_key(planned(project))
+    base = f"heroku.apps.{DST_APP}.env"
+    assert rows[f"{base}.LANG"] == ("never copied", "en_US.UTF-8")
+    assert rows[f"{base}.RAILS_ENV"] == ("overridden", "production")
+    assert rows[f"{base}.NEW_FLAG"] == ("added", "on")
+    assert rows[f"{base}.NODE_ENV"] == ("overridden", "production")
+    assert rows[f"heroku.apps.{DST_APP}.postgres.plan"] == ("overridden", "standard-0")
+
+
+def test_plan_clone_copies_what_the_rules_do_not_override(project: Path) -> None:
+    edit_rules(project, lambda r: r["stacks"]["production"].update(env={}, postgres={}))
+    edit_staging(project, lambda c: c["launchplan:heroku"]["apps"][SRC_APP]["postgres"].update(protect=True))
+    plan = planned(project)
+    app_ = plan.sections["heroku"]["apps"][DST_APP]
+    assert app_["env"]["RAILS_ENV"] == "staging" and "LANG" not in app_["env"]
+    assert app_["postgres"] == {"plan": "essential-0"}  # protect is left to the destination's own default
+    rows = by_key(plan)
+    assert rows[f"heroku.apps.{DST_APP}.env.RAILS_ENV"] == ("copied", "staging")
+    assert rows[f"heroku.apps.{DST_APP}.postgres.plan"] == ("copied", "essential-0")
+    assert rows[f"heroku.apps.{DST_APP}.postgres.backups"] == ("copied", "none")
+
+
+def add_smtp_secret(config: dict[str, Any]) -> None:
+    config["launchplan:heroku"]["apps"][SRC_APP]["secretEnv"] = {"SMTP_PASSWORD": "smtpPassword"}
+
+
+def test_plan_clone_copies_only_the_secrets_the_rules_list(project: Path) -> None:
+    edit_staging(project, add_smtp_secret)
+    plan = planned(project)
+    assert plan.secrets_to_set == ["launchplan:smtpPassword"] and plan.secrets_to_copy == []
+    edit_rules(project, lambda r: r.update(copySecrets=["smtpPassword"]))
+    plan = planned(project)
+    assert plan.secrets_to_copy == ["launchplan:smtpPassword"] and plan.secrets_to_set == []
+    assert by_key(plan)[f"heroku.apps.{DST_APP}.secretEnv.SMTP_PASSWORD"] == ("secret copied, re-encrypted", "[secret]")
+
+
+def test_plan_clone_keeps_a_secret_the_destination_already_has(project: Path) -> None:
+    edit_staging(project, add_smtp_secret)
+    prod = project / "Pulumi.production.yaml"
+    doc = yaml.safe_load(prod.read_text())
+    doc["config"]["launchplan:smtpPassword"] = {"secure": "v1:AAAA:production-own"}
+    doc["config"]["launchplan:heroku"]["apps"][DST_APP]["secretEnv"] = {"SMTP_PASSWORD": "smtpPassword"}
+    prod.write_text(yaml.safe_dump(doc))
+    plan = planned(project)
+    assert by_key(plan)[f"heroku.apps.{DST_APP}.secretEnv.SMTP_PASSWORD"] == ("keeps production's own secret", "[secret]")
+    assert plan.secrets_to_set == [] and plan.secrets_to_copy == []
+    # Without a destination stack there is nothing to keep: the secret is to set.
+    assert planned(project, with_destination=False).secrets_to_set == ["launchplan:smtpPassword"]
+
+
+def test_plan_clone_refuses_a_fresh_secret_read_from_config(project: Path) -> None:
+    def fresh_from_config(config: dict[str, Any]) -> None:
+        app_ = config["launchplan:heroku"]["apps"][SRC_APP]
+        del app_["generatedEnv"]
+        app_["secretEnv"] = {"SECRET_KEY_BASE": "secretKeyBase"}
+
+    edit_staging(project, fresh_from_config)
+    with pytest.raises(StackError, match="SECRET_KEY_BASE must be fresh per stack but staging reads it from secretKeyBase"):
+        planned(project)
+
+
+def test_plan_clone_needs_a_destination_name_for_every_app(project: Path) -> None:
+    edit_rules(project, lambda r: r["stacks"]["production"]["herokuApps"].clear())
+    with pytest.raises(StackError, match=f"add stacks.production.herokuApps.{SRC_APP}"):
+        planned(project)
+
+
+def test_plan_clone_takes_domains_from_the_rules_only(project: Path) -> None:
+    edit_staging(project, lambda c: c["launchplan:heroku"]["apps"][SRC_APP].update(domains=["staging.example.com"]))
+    plan = planned(project)
+    assert "domains" not in plan.sections["heroku"]["apps"][DST_APP]
+    assert by_key(plan)[f"heroku.apps.{DST_APP}.domains"] == ("set by the rules (never copied)", "none")
+    edit_rules(project, lambda r: r["stacks"]["production"].update(domains={SRC_APP: ["www.example.com", "example.com"]}))
+    plan = planned(project)
+    assert plan.sections["heroku"]["apps"][DST_APP]["domains"] == ["www.example.com", "example.com"]
+    assert by_key(plan)[f"heroku.apps.{DST_APP}.domains"] == ("set by the rules (never copied)", "www.example.com, example.com")
+
+
+def test_plan_clone_leaves_webhooks_and_vercel_to_each_stack(project: Path) -> None:
+    def add_vercel_and_webhook(config: dict[str, Any]) -> None:
+        config["launchplan:vercel"] = {"projects": {"site": {"framework": "nextjs"}}}
+        config["launchplan:webhooks"] = {
+            "hook": {
+                "provider": "arrivy",
+                "url": "https://site.example.com/hook",
+                "events": ["TASK_CREATED"],
+                "receiver": {"vercelProject": "site", "env": "SIGNING_SECRET"},
+            }
+        }
+
+    edit_staging(project, add_vercel_and_webhook)
+    plan = planned(project)
+    assert list(plan.sections) == ["heroku"]
+    rows = by_key(plan)
+    assert rows["webhooks"][0] == "not copied" and rows["vercel"][0] == "not copied"
+
+
+def test_plan_clone_writes_nothing(project: Path) -> None:
+    before = {p.name: p.read_text() for p in project.iterdir() if p.is_file()}
+    planned(project)
+    assert {p.name: p.read_text() for p in project.iterdir() if p.is_file()} == before
+
+
+def test_merged_replaces_only_the_cloned_sections(project: Path) -> None:
+    plan = planned(project)
+    existing = "config:\n  heroku:url: https://api.heroku.com\n  launchplan:heroku: {old: true}\nencryptionsalt: v1:salt\n"
+    doc = merged(plan, existing)
+    assert doc["encryptionsalt"] == "v1:salt"
+    assert doc["config"]["heroku:url"] == "https://api.heroku.com"
+    assert doc["config"]["launchplan:heroku"] == plan.sections["heroku"]
+    assert merged(plan, "") == {"config": {"launchplan:heroku": plan.sections["heroku"]}}

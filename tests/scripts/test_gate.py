@@ -4,6 +4,7 @@ Heroku cases (no Heroku plugin can be built here, so no real Heroku preview exis
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scripts.cli import app
+from scripts.gate import GateInputError, Step, Verdict, classify, evaluate, parse_preview, record, staging_passed
 from tests.support.stacks import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -343,3 +345,231 @@ def test_bad_input_is_a_clear_error_and_records_nothing(project: Path, text: str
     code, stderr = gate(project, "staging", None, *args, text=text)
     assert code == 2 and message in str(stderr)
     assert not (project / ".launchplan").exists()
+
+
+# --- the gate's logic, called directly ------------------------------------------------------------
+
+
+def direct_step(
+    op: str, type_: str, name: str, old: dict[str, Any] | None = None, new: dict[str, Any] | None = None, **extra: Any
+) -> Step:
+    [parsed] = parse_preview(json.dumps({"steps": [step(op, type_, name, old, new, stack="staging", **extra)]}), "test")
+    return parsed
+
+
+def test_parse_preview_reads_type_name_changes_and_states() -> None:
+    raw = [
+        step(
+            "update", "heroku:app/app:App", "web", {"region": "us", "stack": "heroku-22"}, {"region": "us", "stack": "heroku-24"}
+        ),
+        step("create", "heroku:domain/domain:Domain", "web-www", None, {"hostname": "www.example.com"}),
+        step(
+            "replace",
+            "heroku:app/app:App",
+            "api",
+            {"region": "us"},
+            {"region": "eu"},
+            diffReasons=["region"],
+            replaceReasons=["region"],
+        ),
+        step("same", "heroku:app/app:App", "same-app", {"a": 1}, {"a": 1}),
+    ]
+    steps = parse_preview(json.dumps({"steps": raw}), "preview.json")
+    assert [(s.op, s.type, s.name) for s in steps] == [
+        ("update", "heroku:app/app:App", "web"),
+        ("create", "heroku:domain/domain:Domain", "web-www"),
+        ("replace", "heroku:app/app:App", "api"),
+        ("same", "heroku:app/app:App", "same-app"),
+    ]
+    update, create, replace, same = steps
+    assert update.changed == ["stack"]  # computed from the states when the preview gives no diffReasons
+    assert update.urn == raw[0]["urn"] and update.old == {"region": "us", "stack": "heroku-22"}
+    assert create.old == {} and create.changed == ["hostname"]
+    assert replace.changed == ["region"] and replace.replace_reasons == ["region"]
+    assert same.changed == [] and same.replace_reasons == []
+
+
+def test_parse_preview_of_the_engines_real_output() -> None:
+    steps = parse_preview((FIXTURES / "preview-field-tracking-changes.json").read_text(), "fixture")
+    replaced = next(s for s in steps if s.op == "replace")
+    assert replaced.name == "rep-dashboard-ARRIVY_AUTH_TOKEN" and replaced.replace_reasons == ["sensitive"]
+    assert replaced.type == "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+    assert {s.type for s in steps if s.op == "same"} >= {"pulumi:pulumi:Stack"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "preview.json is not JSON"),
+        ("[]", "preview.json has no 'steps' list"),
+        (json.dumps({"steps": {}}), "has no 'steps' list"),
+        (json.dumps({"steps": ["create"]}), "preview.json: steps[0] needs an 'op' and a 'urn'"),
+        (json.dumps({"steps": [{"op": 1, "urn": "urn:a::b::c::d"}]}), "steps[0] needs an 'op' and a 'urn'"),
+        (
+            json.dumps({"steps": [{"op": "same", "urn": "urn:a::b::c::d"}, {"op": "create", "urn": "a::b"}]}),
+            "steps[1].urn 'a::b' is not a Pulumi URN",
+        ),
+    ],
+)
+def test_parse_preview_refuses_what_is_not_a_preview(text: str, message: str) -> None:
+    with pytest.raises(GateInputError, match=re.escape(message)):
+        parse_preview(text, "preview.json")
+
+
+ADDON = "heroku:addon/addon:Addon"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("delete", ADDON, "db", {"plan": "x"}, None), ["database add-on would be deleted"]),
+        (("delete-replaced", ADDON, "db", {"plan": "x"}, None), ["database add-on would be replaced"]),
+        (("discard", "heroku:app/app:App", "web", {"region": "us"}, None), ["Heroku app would be replaced"]),
+        (("replace", "vercel:index/project:Project", "site", {"name": "a"}, {"name": "b"}), ["Vercel project would be replaced"]),
+        (("delete", "vercel:index/projectDomain:ProjectDomain", "site-www", {"domain": "d"}, None), ["domain would be deleted"]),
+        (("create", ADDON, "db", None, {"plan": "heroku-postgresql:standard-0"}), []),
+        (("same", ADDON, "db", {"plan": "x"}, {"plan": "x"}), []),
+        (("delete", "heroku:app/configAssociation:ConfigAssociation", "web-config", {"vars": {}}, None), []),  # not guarded
+        (
+            ("update", ADDON, "db", {"plan": "heroku-postgresql:premium-0"}, {"plan": "heroku-postgresql:standard-10"}),
+            ["database plan downgrade premium-0 -> standard-10"],
+        ),
+        (
+            ("update", ADDON, "db", {"plan": "standard-4"}, {"plan": "standard-2"}),
+            ["database plan downgrade standard-4 -> standard-2"],
+        ),
+        (("update", ADDON, "db", {"plan": "heroku-postgresql:standard-0"}, {"plan": "heroku-postgresql:standard-2"}), []),
+        (("update", ADDON, "db", {"plan": "heroku-postgresql:standard-2"}, {"plan": "heroku-postgresql:no-such-plan"}), []),
+        (("update", ADDON, "db", {"appId": "a"}, {"appId": "a", "config": {}}), []),
+        (
+            ("update", "any:type/x:X", "x", {"token": "[secret]"}, {"token": "now-plain"}),
+            ["input 'token' was secret and would become plain"],
+        ),
+        (("update", "any:type/x:X", "x", {"token": "[secret]"}, {"token": "[secret]"}), []),
+        (("update", "any:type/x:X", "x", {"token": "[secret]"}, {}), []),  # removed, not exposed
+        (("create", "any:type/x:X", "x", {"token": "[secret]"}, {"token": "plain"}), []),
+        (("update", "any:type/x:X", "x", {"token": "plain"}, {"token": "[secret]"}), []),  # plain -> secret is fine
+    ],
+)
+def test_classify(args: tuple[Any, ...], expected: list[str]) -> None:
+    assert classify(direct_step(*args)) == expected
+
+
+def test_classify_names_the_replace_reasons_and_reports_every_reason() -> None:
+    replaced = direct_step(
+        "replace",
+        ADDON,
+        "db",
+        {"plan": "heroku-postgresql:standard-2", "token": "[secret]"},
+        {"plan": "heroku-postgresql:standard-0", "token": "x"},
+        replaceReasons=["appId", "name"],
+    )
+    assert classify(replaced) == [
+        "database add-on would be replaced (because appId, name changed)",
+        "input 'token' was secret and would become plain",
+    ]
+
+
+def evaluate_(text: str, project: Path, stack: str = "staging", commit: str = "c0ffee", **kwargs: Any) -> Verdict:
+    kwargs.setdefault("allows", {})
+    kwargs.setdefault("stack_file", None)
+    return evaluate(stack, text, "preview.json", commit=commit, records=project / "records", **kwargs)
+
+
+def preview(*steps: dict[str, Any], diagnostics: list[dict[str, Any]] | None = None) -> str:
+    return json.dumps({"steps": list(steps), "diagnostics": diagnostics or []})
+
+
+def test_evaluate_passes_a_harmless_preview(tmp_path: Path) -> None:
+    verdict = evaluate_(preview(step("create", "heroku:app/app:App", "web", None, {"region": "us"}, stack="staging")), tmp_path)
+    assert verdict.passed and verdict.findings == [] and verdict.policy_errors == []
+    assert (verdict.stack, verdict.commit, len(verdict.steps)) == ("staging", "c0ffee", 1)
+
+
+def test_evaluate_collects_findings_and_policy_errors(tmp_path: Path) -> None:
+    gone = step("delete", "heroku:app/app:App", "web", {"region": "us"}, None, stack="staging")
+    warn = {"severity": "warning", "message": "just a warning"}
+    error = {"severity": "error", "message": "  [mandatory] https-only: http url  "}
+    verdict = evaluate_(preview(gone, diagnostics=[warn, error]), tmp_path)
+    assert not verdict.passed
+    assert [(f.urn, f.name, f.reason, f.allowed_because) for f in verdict.findings] == [
+        (gone["urn"], "web", "Heroku app would be deleted", None)
+    ]
+    assert verdict.policy_errors == ["[mandatory] https-only: http url"]
+
+
+def test_evaluate_allows_a_finding_by_urn_or_by_name(tmp_path: Path) -> None:
+    gone = step("delete", "heroku:app/app:App", "web", {"region": "us"}, None, stack="staging")
+    domain = step("delete", "heroku:domain/domain:Domain", "web-www", {"hostname": "w"}, None, stack="staging")
+    verdict = evaluate_(preview(gone, domain), tmp_path, allows={gone["urn"]: "app moved", "web-www": "domain retired"})
+    assert verdict.passed
+    assert {f.name: f.allowed_because for f in verdict.findings} == {"web": "app moved", "web-www": "domain retired"}
+    partly = evaluate_(preview(gone, domain), tmp_path, allows={"web": "app moved"})
+    assert not partly.passed and [f.name for f in partly.findings if not f.allowed_because] == ["web-www"]
+
+
+def test_an_allow_does_not_excuse_policy_errors(tmp_path: Path) -> None:
+    gone = step("delete", "heroku:app/app:App", "web", {"region": "us"}, None, stack="staging")
+    verdict = evaluate_(preview(gone, diagnostics=[{"severity": "error", "message": "no"}]), tmp_path, allows={"web": "ok"})
+    assert not verdict.passed
+
+
+def test_evaluate_refuses_an_allow_that_matches_nothing(tmp_path: Path) -> None:
+    with pytest.raises(GateInputError, match=re.escape("--allow typo, urn:x matches no failing step")):
+        evaluate_(preview(), tmp_path, allows={"urn:x": "why", "typo": "why"})
+
+
+def test_production_needs_the_staging_record_of_the_same_clean_commit(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    [finding] = evaluate_(preview(), tmp_path, stack="production").findings
+    assert (finding.urn, finding.name) == ("stack:production", "production")
+    assert "run `launchplan gate staging` first" in finding.reason
+    record(evaluate_(preview(), tmp_path, stack="staging"), records)
+    assert evaluate_(preview(), tmp_path, stack="production").passed
+    assert not evaluate_(preview(), tmp_path, stack="production", commit="other").passed
+    # A custom staging stack name is the one looked up.
+    assert not evaluate_(preview(), tmp_path, stack="production", staging="qa").passed
+    record(evaluate_(preview(), tmp_path, stack="staging", commit="c0ffee-dirty"), records)
+    assert not evaluate_(preview(), tmp_path, stack="production", commit="c0ffee-dirty").passed
+    assert not staging_passed(records, "staging", "unknown")
+
+
+def test_a_failed_staging_record_does_not_count(tmp_path: Path) -> None:
+    gone = step("delete", "heroku:app/app:App", "web", {"region": "us"}, None, stack="staging")
+    path = record(evaluate_(preview(gone), tmp_path), tmp_path / "records")
+    assert json.loads(path.read_text())["passed"] is False
+    assert not staging_passed(tmp_path / "records", "staging", "c0ffee")
+
+
+def test_evaluate_adds_spec_findings_from_the_stack_file(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.qa.yaml"
+    stack_file.write_text(
+        json.dumps(
+            {
+                "config": {
+                    "launchplan:protectDatabases": "true",
+                    "launchplan:heroku": {
+                        "apps": {
+                            "unsafe-app": {"postgres": {"plan": "standard-0"}},
+                            "safe-app": {"postgres": {"plan": "standard-0", "backups": {"hour": 3, "timezone": "UTC"}}},
+                            "unprotected-app": {"postgres": {"plan": "standard-0", "protect": False}},
+                        }
+                    },
+                }
+            }
+        )
+    )
+    verdict = evaluate_(preview(), tmp_path, stack="qa", stack_file=stack_file)
+    assert [(f.urn, f.name) for f in verdict.findings] == [("launchplan:heroku.apps.unsafe-app.postgres", "unsafe-app")]
+    assert evaluate_(preview(), tmp_path, stack="qa", stack_file=tmp_path / "Pulumi.missing.yaml").passed
+
+
+def test_gate_runs_the_preview_itself_without_a_preview_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = project / "fake-pulumi"
+    fake.write_text(f'#!/bin/sh\necho "$*" > "{project}/args"\necho \'{{"steps": [], "diagnostics": []}}\'\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("LAUNCHPLAN_PULUMI", str(fake))
+    result = runner.invoke(app, ["gate", "staging", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["passed"] is True
+    assert (project / "args").read_text().split() == ["preview", "--json", "--non-interactive", "--stack", "staging"]
