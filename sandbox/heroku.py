@@ -1,4 +1,5 @@
-"""Heroku Platform API emulator: account, apps, config vars, add-ons, formation, domains, app webhooks.
+"""Heroku Platform API emulator: account, apps, team apps, config vars, releases, buildpacks, ACM, add-ons,
+formation, domains, app webhooks.
 
 Routes and JSON fields are heroku-go v5's (the client of Heroku's Terraform provider, upstream of
 pulumiverse-heroku, generated from the Platform API schema); errors are {"id", "message"}.
@@ -9,9 +10,16 @@ a per-token bucket of 4500 requests an hour, 429 rate_limit when empty; unique a
 overwrite an add-on's vars; add-ons answer `provisioning`, then are `provisioned` `provision_seconds`
 later (seen by the next request); heroku-postgresql gets a real database from an attached
 EmbeddedPostgres, its URL in DATABASE_URL (the app's first database) and HEROKU_POSTGRESQL_<COLOR>_URL;
-eco/basic dynos cannot scale past one; webhook secrets are never answered. Sandbox liberties: a
-formation PATCH creates a missing process type (no deploys declare them here); custom domains go
-`pending` -> `succeeded` like add-ons.
+eco/basic dynos cannot scale past one; webhook secrets are never answered. Releases as Heroku makes
+them: v1 "Initial release" and v2 "Enable Logplex" with the app, one per config-var change that changes
+something ("Set A, B config vars", "Remove A config var"), one when an add-on's vars attach and detach;
+each is `pending`, then `succeeded` `release_seconds` later (seen by the next request), and
+GET /apps/{app}/releases honours heroku-go's `Range: version ..; max=N,order=desc`. Team apps
+(/teams/apps) carry `organization` and `team` and a `locked` flag. Response shapes are those of
+Heroku's published Platform API schema (heroku-go v5.5.0's schema.json, strictProperties). Sandbox
+liberties: every team name exists and the account is its member; there are no Private Spaces or SNI
+endpoints (asking for one is a 422 / 404); a formation PATCH creates a missing process type (no
+deploys declare them here); custom domains go `pending` -> `succeeded` like add-ons.
 """
 
 from __future__ import annotations
@@ -88,6 +96,7 @@ class HerokuApi(Emulator):
         token: str | None = None,
         postgres: EmbeddedPostgres | None = None,
         provision_seconds: float = 0.5,
+        release_seconds: float = 0.2,
         rate_limit_per_hour: int = 4500,
         **kwargs: Any,
     ):
@@ -95,8 +104,11 @@ class HerokuApi(Emulator):
         self.token = token  # None: any non-empty token is accepted
         self.postgres = postgres
         self.provision_seconds = provision_seconds
+        self.release_seconds = release_seconds
         self.rate_limit_per_hour = rate_limit_per_hour
         self._buckets: dict[str, tuple[float, float]] = {}  # token -> (requests left, when counted)
+        for table, empty in self._tables().items():  # state files written before these tables existed
+            self.state.setdefault(table, empty)
         if self.state_file and not self.state_file.exists():
             self.save()  # the account's id stays the same across restarts
         route = self.route
@@ -108,6 +120,16 @@ class HerokuApi(Emulator):
         route("DELETE", "/apps/{app}", self.delete_app)
         route("GET", "/apps/{app}/config-vars", lambda req: (200, self.state["config_vars"][self._app(req)["id"]]))
         route("PATCH", "/apps/{app}/config-vars", self.update_config_vars)
+        route("GET", "/apps/{app}/releases", self.list_releases)
+        route("GET", "/apps/{app}/releases/{release}", lambda req: (200, self._release(req)))
+        route("GET", "/apps/{app}/buildpack-installations", lambda req: (200, self._buildpacks(self._app(req))))
+        route("PUT", "/apps/{app}/buildpack-installations", self.update_buildpacks)
+        route("POST", "/apps/{app}/acm", lambda req: (200, self._set_acm(req, True)))
+        route("PATCH", "/apps/{app}/acm", lambda req: (200, self._set_acm(req, None)))
+        route("DELETE", "/apps/{app}/acm", lambda req: (200, self._set_acm(req, False)))
+        route("POST", "/teams/apps", self.create_team_app)
+        route("GET", "/teams/apps/{app}", lambda req: (200, self._team_app(self._app(req))))
+        route("PATCH", "/teams/apps/{app}", self.update_team_app)
         route("GET", "/addons", lambda req: (200, list(self.state["addons"].values())))
         route("POST", "/apps/{app}/addons", self.create_addon)
         for base in ("/addons/{addon}", "/apps/{app}/addons/{addon}"):
@@ -120,6 +142,7 @@ class HerokuApi(Emulator):
         route("PATCH", "/apps/{app}/formation/{type}", self.update_formation)
         route("POST", "/apps/{app}/domains", self.create_domain)
         route("GET", "/apps/{app}/domains/{domain}", lambda req: (200, self._domain(req)))
+        route("PATCH", "/apps/{app}/domains/{domain}", self.update_domain)
         route("DELETE", "/apps/{app}/domains/{domain}", self.delete_domain)
         route("POST", "/apps/{app}/webhooks", self.create_webhook)
         route("GET", "/apps/{app}/webhooks/{hook}", lambda req: (200, self._webhook(req)))
@@ -146,8 +169,11 @@ class HerokuApi(Emulator):
         account.update(default_organization=None, default_team=None, delinquent_at=None, suspended_at=None)
         account.update(identity_provider=None, sms_number=None, two_factor_authentication=False, verified=True)
         # Records as answered; what the API never answers lives in the private tables.
+        return {"account": account, **self._tables()}
+
+    @staticmethod
+    def _tables() -> dict[str, Any]:
         return {
-            "account": account,
             "apps": {},  # id -> app
             "config_vars": {},  # app id -> {name: value}
             "addons": {},  # id -> add-on
@@ -157,6 +183,10 @@ class HerokuApi(Emulator):
             "addons_private": {},  # add-on id -> {ready_at, database, url, vars}
             "domains_pending": {},  # domain id -> when it turns succeeded
             "webhook_secrets": {},  # webhook id -> {secret, authorization}
+            "releases": {},  # app id -> [release], oldest first
+            "releases_pending": {},  # release id -> when it turns succeeded
+            "buildpacks": {},  # app id -> [buildpack installation]
+            "team_locked": {},  # app id -> locked flag of a team app
         }
 
     # --- auth, Accept, rate limit ---------------------------------------------------------
@@ -257,6 +287,16 @@ class HerokuApi(Emulator):
             if addon["state"] == "provisioning" and now >= private["ready_at"]:
                 addon.update(state="provisioned", updated_at=_now())
                 self.state["config_vars"][addon["app"]["id"]].update(dict.fromkeys(private["vars"], private["url"]))
+                if private["vars"]:
+                    attachment = private["vars"][0].removesuffix("_URL")
+                    self._new_release(addon["app"]["id"], f"Attach {attachment} (@ref:{addon['name']})")
+                changed = True
+        for release_id, ready_at in list(self.state["releases_pending"].items()):
+            if now >= ready_at:
+                for release in self._all_releases():
+                    if release["id"] == release_id:
+                        release.update(status="succeeded", updated_at=_now())
+                del self.state["releases_pending"][release_id]
                 changed = True
         for domain_id, ready_at in list(self.state["domains_pending"].items()):
             if now >= ready_at:
@@ -275,21 +315,121 @@ class HerokuApi(Emulator):
         return name
 
     def create_app(self, req: Request) -> tuple[int, Any]:
-        body = req.body or {}
+        return 201, self._make_app(req.body or {}, team=None)
+
+    def _make_app(self, body: dict[str, Any], team: str | None) -> dict[str, Any]:
+        if body.get("space"):
+            raise _invalid("Private Spaces are not available in this sandbox: leave `space` out.")
         name = self._check_app_name(body.get("name") or _random_name())
         region, stack = body.get("region") or "us", body.get("stack") or "heroku-24"
         if region not in HEROKU_REGIONS or stack not in HEROKU_STACKS:
             raise ApiError(404, "not_found", f"Couldn't find that {'region' if region not in HEROKU_REGIONS else 'stack'}.")
         now, app_id = _now(), str(uuid.uuid4())
         app: dict[str, Any] = {"id": app_id, "name": name, "region": _ref("region", region), "stack": _ref("stack", stack)}
-        app.update(build_stack=_ref("stack", stack), organization=None, team=None, space=None)
+        owner = _ref("team", team) if team else None
+        app.update(build_stack=_ref("stack", stack), organization=owner, team=owner, space=None)
         app.update(owner={k: self.state["account"][k] for k in ("id", "email")}, acm=False, archived_at=None)
         app.update(buildpack_provided_description=None, internal_routing=None, maintenance=False)
         app.update(released_at=now, repo_size=None, slug_size=None, created_at=now, updated_at=now)
         app.update(git_url=f"https://git.heroku.com/{name}.git", web_url=f"https://{name}-{secrets.token_hex(6)}.herokuapp.com/")
         self.state["apps"][app_id] = app
         self.state["config_vars"][app_id], self.state["formation"][app_id] = {}, {}
-        return 201, app
+        self.state["buildpacks"][app_id], self.state["releases"][app_id] = [], []
+        self._new_release(app_id, "Initial release", pending=False)
+        self._new_release(app_id, "Enable Logplex", pending=False)
+        return app
+
+    # --- team apps -------------------------------------------------------------------------
+    def create_team_app(self, req: Request) -> tuple[int, Any]:
+        body = req.body or {}
+        team = body.get("team") if not body.get("personal") else None
+        if team is not None and (not isinstance(team, str) or not team):
+            raise _invalid("team must be the name of a team.")
+        app = self._make_app(body, team=team)
+        self.state["team_locked"][app["id"]] = bool(body.get("locked")) if team else False
+        return 201, self._team_app(app)
+
+    def _team_app(self, app: dict[str, Any]) -> dict[str, Any]:
+        """The team-app view of an app (schema definition `team-app`)."""
+        if not app.get("team"):
+            raise ApiError(404, "not_found", "Couldn't find that app in a team.")
+        view = {k: v for k, v in app.items() if k not in ("acm", "organization")}
+        view.update(joined=False, locked=self.state["team_locked"].get(app["id"], False))
+        return view
+
+    def update_team_app(self, req: Request) -> tuple[int, Any]:
+        app, body = self._app(req), req.body or {}
+        view = self._team_app(app)
+        if "locked" in body:
+            if not isinstance(body["locked"], bool):
+                raise _invalid("locked must be true or false.")
+            self.state["team_locked"][app["id"]] = body["locked"]
+            app["updated_at"] = _now()
+            view = self._team_app(app)
+        return 200, view
+
+    # --- releases, buildpacks, ACM ---------------------------------------------------------
+    def _all_releases(self) -> list[dict[str, Any]]:
+        return [r for releases in self.state["releases"].values() for r in releases]
+
+    def _new_release(self, app_id: str, description: str, pending: bool = True) -> dict[str, Any]:
+        releases = self.state["releases"].setdefault(app_id, [])
+        for earlier in releases:
+            earlier["current"] = False
+        app, now = self.state["apps"][app_id], _now()
+        release: dict[str, Any] = {"id": str(uuid.uuid4()), "version": len(releases) + 1, "description": description}
+        release.update(app=_owner(app), user={k: self.state["account"][k] for k in ("id", "email")}, slug=None)
+        release.update(addon_plan_names=[a["plan"]["name"] for a in self._records("addons", app_id)], current=True)
+        release.update(output_stream_url=None, created_at=now, updated_at=now)
+        release["status"] = "pending" if pending and self.release_seconds > 0 else "succeeded"
+        if release["status"] == "pending":
+            self.state["releases_pending"][release["id"]] = time.time() + self.release_seconds
+        releases.append(release)
+        app["released_at"] = now
+        return release
+
+    def _release(self, req: Request) -> dict[str, Any]:
+        ref = req.params["release"]
+        for release in self.state["releases"].get(self._app(req)["id"], []):
+            if ref in (release["id"], str(release["version"])):
+                return release
+        raise ApiError(404, "not_found", "Couldn't find that release.")
+
+    def list_releases(self, req: Request) -> tuple[int, Any]:
+        """Honours heroku-go's Range header: `<field> [first]..[last][; max=N][,order=desc]`."""
+        releases = list(self.state["releases"].get(self._app(req)["id"], []))
+        spec = req.headers.get("range", "")
+        field, _, params = spec.partition(";")
+        field = field.strip().split(" ")[0] if " " in field.strip() else "id"
+        options = dict(p.strip().partition("=")[::2] for p in params.split(",") if "=" in p)
+        if field in ("version", "created_at", "updated_at", "id"):
+            releases.sort(key=lambda r: r[field], reverse=options.get("order") == "desc")
+        limit = min(int(options.get("max") or 200), 1000)
+        return (206 if len(releases) > limit else 200), releases[:limit]
+
+    def _buildpacks(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.state["buildpacks"].setdefault(app["id"], [])
+
+    def update_buildpacks(self, req: Request) -> tuple[int, Any]:
+        app, updates = self._app(req), (req.body or {}).get("updates")
+        if not isinstance(updates, list) or not all(isinstance(u, dict) and isinstance(u.get("buildpack"), str) for u in updates):
+            raise _invalid("updates must be a list of {buildpack}.")
+        installed = []
+        for ordinal, update in enumerate(updates):
+            ref = update["buildpack"]
+            if not ref:
+                raise _invalid("buildpack must not be empty.")
+            url = ref if "://" in ref or ref.startswith("urn:") else f"urn:buildpack:{ref}"
+            name = ref.removeprefix("urn:buildpack:")
+            installed.append({"buildpack": {"url": url, "name": name}, "ordinal": ordinal})
+        self.state["buildpacks"][app["id"]] = installed
+        return 200, installed
+
+    def _set_acm(self, req: Request, enabled: bool | None) -> dict[str, Any]:
+        app = self._app(req)
+        if enabled is not None:  # PATCH refreshes: nothing to do here
+            app.update(acm=enabled, updated_at=_now())
+        return app
 
     def update_app(self, req: Request) -> tuple[int, Any]:
         app, body = self._app(req), req.body or {}
@@ -318,6 +458,10 @@ class HerokuApi(Emulator):
             for record in self._records(table, app["id"]):
                 del self.state[table][record["id"]]
                 self.state["domains_pending" if table == "domains" else "webhook_secrets"].pop(record["id"], None)
+        for release in self.state["releases"].pop(app["id"], []):
+            self.state["releases_pending"].pop(release["id"], None)
+        self.state["buildpacks"].pop(app["id"], None)
+        self.state["team_locked"].pop(app["id"], None)
         del self.state["config_vars"][app["id"]], self.state["formation"][app["id"]], self.state["apps"][app["id"]]
         return 200, app
 
@@ -329,11 +473,20 @@ class HerokuApi(Emulator):
         if set(body) & attached:
             raise _invalid(f"Cannot overwrite attachment values {', '.join(sorted(set(body) & attached))}.")
         config = self.state["config_vars"][app["id"]]
+        set_keys = sorted(k for k, v in body.items() if v is not None and config.get(k) != v)
+        removed = sorted(k for k, v in body.items() if v is None and k in config)
         for key, value in body.items():
             if value is None:
                 config.pop(key, None)
             else:
                 config[key] = value
+        if set_keys or removed:  # one release per change, described as Heroku does
+            parts = []
+            if set_keys:
+                parts.append(f"Set {', '.join(set_keys)} config var{'s' if len(set_keys) > 1 else ''}")
+            if removed:
+                parts.append(f"Remove {', '.join(removed)} config var{'s' if len(removed) > 1 else ''}")
+            self._new_release(app["id"], " and ".join(parts))
         return 200, config
 
     # --- add-ons ---------------------------------------------------------------------------
@@ -416,8 +569,11 @@ class HerokuApi(Emulator):
         if private["database"] and self.postgres is not None:
             self.postgres.drop_database(private["database"])
         config = self.state["config_vars"][addon["app"]["id"]]
+        attached = [var for var in private["vars"] if var in config]
         for var in private["vars"]:
             config.pop(var, None)
+        if attached:
+            self._new_release(addon["app"]["id"], f"Detach {attached[0].removesuffix('_URL')} (@ref:{addon['name']})")
         del self.state["addons"][addon["id"]], self.state["addons_private"][addon["id"]]
         return {**addon, "state": "deprovisioned", "updated_at": _now()}
 
@@ -460,6 +616,8 @@ class HerokuApi(Emulator):
             raise _invalid(f"{hostname!r} is not a valid custom domain name.")
         if self.find("domains", hostname, ("hostname",)):
             raise _invalid(f"{hostname} is currently in use by another app.")
+        if (req.body or {}).get("sni_endpoint") is not None:
+            raise ApiError(404, "not_found", "Couldn't find that SNI endpoint.")
         domain_id, now = str(uuid.uuid4()), _now()
         domain: dict[str, Any] = {"id": domain_id, "hostname": hostname, "kind": "custom", "app": _owner(app)}
         domain["status"] = "pending"
@@ -468,6 +626,15 @@ class HerokuApi(Emulator):
         self.state["domains"][domain_id] = domain
         self.state["domains_pending"][domain_id] = time.time() + self.provision_seconds
         return 201, domain
+
+    def update_domain(self, req: Request) -> tuple[int, Any]:
+        domain, body = self._domain(req), req.body or {}
+        if "sni_endpoint" not in body:
+            raise _invalid("sni_endpoint is required (null or an SNI endpoint).")
+        if body["sni_endpoint"] is not None:  # no SNI endpoints in the sandbox
+            raise ApiError(404, "not_found", "Couldn't find that SNI endpoint.")
+        domain.update(sni_endpoint=None, updated_at=_now())
+        return 200, domain
 
     def delete_domain(self, req: Request) -> tuple[int, Any]:
         domain = self._domain(req)

@@ -6,6 +6,8 @@
 #   pulumi-resource-pulumi-python  script from the sdk/v3 module
 #   pulumi-resource-random         provider (tools/engine/providers/random)
 #   pulumi-resource-vercel         provider (tools/engine/providers/vercel)
+#   pulumi-resource-postgresql     launchplan's own provider (tools/engine/providers/launchplan)
+#   pulumi-resource-heroku         launchplan's own provider (tools/engine/providers/launchplan)
 # and installs the provider plugins into <repo>/.engine/home/plugins so that
 # `pulumi plugin ls` lists them and the engine picks them by exact version.
 #
@@ -132,6 +134,21 @@ build pulumi-resource-vercel "$ENGINE_DIR/providers/vercel" "$PULUMIVERSE_VERCEL
   "-X main.version=$PULUMIVERSE_VERCEL_VERSION" .
 check_version pulumi-resource-vercel "$PULUMIVERSE_VERCEL_VERSION" "$("$OUT/pulumi-resource-vercel" -version)"
 
+# launchplan's own implementation of the pulumi-postgresql schema: the SDK pin
+# plus "+launchplan" (build metadata, ignored by the engine's version match).
+if [[ -n "$PULUMI_POSTGRESQL_VERSION" ]]; then
+  build pulumi-resource-postgresql "$ENGINE_DIR/providers/launchplan" "$PULUMI_POSTGRESQL_VERSION+launchplan" \
+    "-X main.version=$PULUMI_POSTGRESQL_VERSION+launchplan" ./cmd/pulumi-resource-postgresql
+  check_version pulumi-resource-postgresql "$PULUMI_POSTGRESQL_VERSION+launchplan" "$("$OUT/pulumi-resource-postgresql" -version)"
+fi
+
+# launchplan's own implementation of the pulumiverse-heroku schema, likewise.
+if [[ -n "$PULUMIVERSE_HEROKU_VERSION" ]]; then
+  build pulumi-resource-heroku "$ENGINE_DIR/providers/launchplan" "$PULUMIVERSE_HEROKU_VERSION+launchplan" \
+    "-X main.version=$PULUMIVERSE_HEROKU_VERSION+launchplan" ./cmd/pulumi-resource-heroku
+  check_version pulumi-resource-heroku "$PULUMIVERSE_HEROKU_VERSION+launchplan" "$("$OUT/pulumi-resource-heroku" -version)"
+fi
+
 # ------------------------------------------------- install into PULUMI_HOME ----
 # Layout the CLI uses for installed plugins: plugins/resource-NAME-vX.Y.Z/ + .lock.
 install_plugin() { # name version
@@ -152,6 +169,8 @@ install_plugin() { # name version
 }
 install_plugin random "$PULUMI_RANDOM_VERSION"
 install_plugin vercel "$PULUMIVERSE_VERCEL_VERSION"
+[[ -n "$PULUMI_POSTGRESQL_VERSION" ]] && install_plugin postgresql "$PULUMI_POSTGRESQL_VERSION+launchplan"
+[[ -n "$PULUMIVERSE_HEROKU_VERSION" ]] && install_plugin heroku "$PULUMIVERSE_HEROKU_VERSION+launchplan"
 say "plugins installed in $PULUMI_HOME_DIR/plugins"
 
 for n in PULUMI_POSTGRESQL_VERSION PULUMIVERSE_HEROKU_VERSION; do
