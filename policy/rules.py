@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.spec.catalog import POSTGRES_PLANS, is_loopback, looks_secret, vercel_allows_sensitive
+from infra.spec.catalog import POSTGRES_PLANS, is_loopback, vercel_allows_sensitive
+from infra.spec.secrecy import looks_secret
 
 ADDON = "heroku:addon/addon:Addon"
 SCHEDULE = "pulumi-python:dynamic/heroku:BackupSchedule"

@@ -33,7 +33,40 @@ class Faults:
     retry_after: float = 1.0
     error_rate: float = 0.0  # fraction of requests answering 503
     latency_ms: int = 0
-    seed: int = 7
+    seed: int | None = None  # draws which requests fail; None: a fresh random seed (see `chosen_seed`)
+    # A create ("METHOD PATH", e.g. "POST /v8/projects") matching this regex is committed, then the next
+    # request to the same emulator answers 503: the read a client makes right after its create is lost.
+    fail_after_create: str | None = None
+    # A create matching this regex is committed, but its own answer is a 503: a response lost after commit.
+    lose_create_response: str | None = None
+
+    def __post_init__(self) -> None:
+        for problem in self.problems():
+            raise ValueError(problem)
+        if self.seed is None:
+            self.seed = random.SystemRandom().randrange(2**31)
+
+    def problems(self) -> list[str]:
+        """Every knob out of range, as a sentence naming the knob (empty: all fine)."""
+        found = []
+        if not isinstance(self.rate_limit_every, int) or self.rate_limit_every < 0:
+            found.append(f"rate-limit-every must be 0 (off) or a positive whole number, not {self.rate_limit_every!r}")
+        if not (isinstance(self.retry_after, (int, float)) and 0 <= self.retry_after <= 3600):
+            found.append(f"retry-after must be between 0 and 3600 seconds, not {self.retry_after!r}")
+        if not (isinstance(self.error_rate, (int, float)) and 0 <= self.error_rate <= 1):
+            found.append(f"error-rate must be a fraction between 0 and 1, not {self.error_rate!r}")
+        if not isinstance(self.latency_ms, int) or not 0 <= self.latency_ms <= 60_000:
+            found.append(f"latency-ms must be between 0 and 60000, not {self.latency_ms!r}")
+        if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
+            found.append(f"fault-seed must be a non-negative whole number, not {self.seed!r}")
+        for knob in ("fail_after_create", "lose_create_response"):
+            pattern = getattr(self, knob)
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    found.append(f"{knob.replace('_', '-')} must be a regular expression: {exc}")
+        return found
 
 
 @dataclass
@@ -67,8 +100,9 @@ class Emulator:
         self.faults = faults or Faults()
         self.log: list[Logged] = []
         self.lock = threading.RLock()
-        self._random = random.Random(self.faults.seed)
+        self._random = random.Random(self.faults.seed)  # which requests fail: reproducible per seed
         self._count = 0
+        self._fail_next = 0  # requests still to answer 503 after a matching create (fail_after_create)
         self.state: dict[str, Any] = self.initial_state()
         if state_file and state_file.exists():
             self.state = json.loads(state_file.read_text())
@@ -100,11 +134,17 @@ class Emulator:
             tmp.replace(self.state_file)
 
     def dispatch(self, request: Request) -> tuple[int, Any, dict[str, str]]:
+        exempt = self.fault_exempt(request)
         with self.lock:
             self._count += 1
             count = self._count
             fault_roll = self._random.random()
-        f = self.faults if not self.fault_exempt(request) else Faults()
+            lost_read = not exempt and self._fail_next > 0
+            if lost_read:
+                self._fail_next -= 1
+        f = self.faults if not exempt else Faults(seed=0)
+        if lost_read:
+            return 503, self.error_body(503, "unavailable", "Service temporarily unavailable"), {}
         if f.latency_ms:
             time.sleep(f.latency_ms / 1000)
         if f.rate_limit_every and count % f.rate_limit_every == 0:
@@ -128,6 +168,13 @@ class Emulator:
                             self.save()
                 except ApiError as failure:
                     return failure.status, self.error_body(failure.status, failure.error_id, str(failure)), {}
+                if request.method == "POST" and 200 <= status < 300 and not exempt:
+                    what = f"{request.method} {request.path}"
+                    if f.fail_after_create and re.search(f.fail_after_create, what):
+                        with self.lock:
+                            self._fail_next += 1
+                    if f.lose_create_response and re.search(f.lose_create_response, what):
+                        return 503, self.error_body(503, "unavailable", "Service temporarily unavailable"), {}
                 return status, body, {}
         return 404, self.error_body(404, "not_found", f"No route for {request.method} {request.path}"), {}
 

@@ -40,16 +40,26 @@ def endpoints(base_port: int) -> dict[str, str]:
     return {name: f"http://127.0.0.1:{base_port + offset}" for name, (_, offset, _) in EMULATORS.items()}
 
 
+POSTGRES_OFFSET = 5  # the embedded PostgreSQL server that Heroku Postgres add-ons get databases from
+# Base ports with room for every emulator and the embedded PostgreSQL above them.
+PORT_RANGE = (1, 65535 - POSTGRES_OFFSET)
+
+
 def describe(base_port: int) -> dict[str, object]:
     urls = endpoints(base_port)
     return {
         "basePort": base_port,
         "defaultPort": DEFAULT_PORT,
+        "portRange": {"min": PORT_RANGE[0], "max": PORT_RANGE[1]},
         "emulators": {name: {"url": urls[name], "endpointKey": key} for name, (_, _, key) in EMULATORS.items()},
     }
 
 
-POSTGRES_OFFSET = 5  # the embedded PostgreSQL server that Heroku Postgres add-ons get databases from
+def port_problem(port: int) -> str | None:
+    low, high = PORT_RANGE
+    if not low <= port <= high:
+        return f"--port must be a base port between {low} and {high} (the emulators use the next {POSTGRES_OFFSET}), not {port}"
+    return None
 
 
 def start_all(folder: Path, base_port: int, faults: Faults) -> tuple[list[Emulator], EmbeddedPostgres]:
@@ -79,14 +89,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds sent with each 429")
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of requests answered with 503")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    parser.add_argument("--fault-seed", type=int, default=None, help="seed of the injected faults (default: random, printed)")
+    parser.add_argument(
+        "--fail-after-create", metavar="REGEX", help='after a create matching "METHOD PATH", answer the next request 503'
+    )
+    parser.add_argument(
+        "--lose-create-response", metavar="REGEX", help='commit a create matching "METHOD PATH" but answer it 503'
+    )
     parser.add_argument("--describe", action="store_true", help="print where each emulator would listen, and exit")
     args = parser.parse_args(argv)
+    problem = port_problem(args.port)
+    if problem:
+        parser.error(problem)  # exit 2, before anything starts
     if args.describe:
         print(json.dumps(describe(args.port)))
         return
-    faults = Faults(args.rate_limit_every, args.retry_after, args.error_rate, args.latency_ms)
+    try:
+        faults = Faults(
+            args.rate_limit_every,
+            args.retry_after,
+            args.error_rate,
+            args.latency_ms,
+            args.fault_seed,
+            args.fail_after_create,
+            args.lose_create_response,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     running, postgres = start_all(args.dir, args.port, faults)
     print(json.dumps(endpoints(args.port)), flush=True)
+    print(json.dumps({"faultSeed": faults.seed}), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

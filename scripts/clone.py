@@ -17,18 +17,19 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-import yaml
-from rich.markup import escape
-from rich.table import Table
+from rich.console import Console
+from rich.text import Text
 
 from infra.providers.http import PlatformApiError
 from infra.spec.catalog import daily_at
 from infra.spec.common import NAMESPACE, full_key
+from infra.spec.engine_yaml import dump_document, load_data
 from infra.spec.load import load_spec
 from infra.spec.problems import SpecError
 from infra.spec.stack_config import StackConfig
 from scripts.clone_data import clone_data
-from scripts.console import err, fail, out
+from scripts.console import err, fail, fail_spec, out
+from scripts.output import ADD, CHANGE, DELETE, SAME, Printer, legend
 from scripts.project import find_project_root, stack_file
 from scripts.stacks import Stack, StackError
 
@@ -53,7 +54,7 @@ class Plan:
 def load_rules(path: Path, destination: str) -> dict[str, Any]:
     if not path.is_file():
         raise StackError(f"{path} does not exist: clone needs its reviewed rules file")
-    rules = yaml.safe_load(path.read_text()) or {}
+    rules = load_data(path.read_text()) or {}
     unknown = set(rules) - {"neverCopy", "freshSecrets", "copySecrets", "stacks"}
     if unknown:
         raise StackError(f"{path.name}: unknown keys {', '.join(sorted(unknown))}")
@@ -161,8 +162,74 @@ def plan_clone(source: Stack, destination: Stack | None, dest_name: str, rules: 
     return Plan(source.name, dest_name, sections, rows, to_copy, to_set)
 
 
+# --- the review, as a person reads it ----------------------------------------------------------
+
+
+def mark(action: str) -> str:
+    """The `pulumi preview --diff` marker of a review action, seen from the destination."""
+    if action.startswith(("never copied", "not copied")):
+        return DELETE
+    if action.startswith(("overridden", "set by the rules")):
+        return CHANGE
+    if action.startswith(("added", "fresh secret", "secret to set")):
+        return ADD
+    return SAME  # copied, kept, re-encrypted
+
+
+def print_review(plan: Plan, console: Console) -> None:
+    """The review grouped by destination app, then by what happens, keys relative to the app
+    (`env.LANG`), values whole."""
+    p = Printer(console)
+    p.line(Text(f"clone {plan.source} -> {plan.destination}", style="bold"))
+    p.line(
+        legend((ADD, f"new in {plan.destination}"), (DELETE, "not copied"), (CHANGE, "set by the rules")),
+        indent=2,
+    )
+    apps: dict[str, list[Row]] = {}
+    other: list[Row] = []
+    for row in plan.rows:
+        parts = row.key.split(".", 3)
+        if parts[:2] == ["heroku", "apps"] and len(parts) >= 3:
+            apps.setdefault(parts[2], []).append(row)
+        else:
+            other.append(row)
+    for app, rows in apps.items():
+        p.blank()
+        base = f"heroku.apps.{app}"
+        head = next((r for r in rows if r.key == base), None)
+        p.line("heroku app ", Text(app, style="bold"), f", {head.action}" if head else "")
+        if head is not None:
+            p.line(head.value, indent=2)
+        actions: dict[str, list[Row]] = {}
+        for row in rows:
+            if row is not head:
+                actions.setdefault(row.action, []).append(row)
+        for action, group in actions.items():
+            p.line(f"{action}:", indent=2)
+            for row in group:
+                p.kv(f"{row.key.removeprefix(base + '.')}:", row.value, indent=4, mark=mark(action))
+    if other:
+        p.blank()
+        for row in other:
+            p.line(Text(row.key, style="bold"), f": {row.action}", mark=mark(row.action))
+            p.line(row.value, indent=4)
+
+
+def print_row_counts(
+    source_app: str, destination_app: str, counts: dict[str, tuple[int | None, int | None]], console: Console
+) -> None:
+    """Rows per table after a data clone (`missing`: no such table); a differing count in red."""
+    p = Printer(console)
+    p.line(Text("row counts", style="bold"))
+    rows: list[list[str | Text]] = [["table", source_app, destination_app]]
+    for name, (a, b) in counts.items():
+        shown = ["missing" if n is None else str(n) for n in (a, b)]
+        rows.append([name, shown[0], Text(shown[1], style="" if a == b else "red")])
+    p.columns(rows, indent=2)
+
+
 def merged(plan: Plan, existing_text: str) -> dict[str, Any]:
-    doc = (yaml.safe_load(existing_text) if existing_text else None) or {}
+    doc = (load_data(existing_text) if existing_text else None) or {}
     config = doc.get("config") or {}
     for key, value in plan.sections.items():
         config[f"{NAMESPACE}:{key}"] = value
@@ -175,7 +242,7 @@ def validate(plan: Plan, project: Path) -> None:
     path = stack_file(project, plan.destination)
     doc = merged(plan, path.read_text() if path.is_file() else "")
     tmp = path.with_name(f".clone-check.{path.name}")
-    tmp.write_text(yaml.safe_dump(doc))
+    tmp.write_text(dump_document(doc))
     try:
         load_spec(StackConfig.from_file(tmp, plan.destination), require_secrets=False)
     finally:
@@ -191,7 +258,7 @@ def write(plan: Plan, source: Stack, project: Path) -> Path:
         if not line.startswith("#"):
             break
         header.append(line + "\n")
-    path.write_text("".join(header) + yaml.safe_dump(merged(plan, text), sort_keys=False, width=120))
+    path.write_text("".join(header) + dump_document(merged(plan, text), sort_keys=False, width=120))
     for key in plan.secrets_to_copy:
         source.pulumi("config", "cp", key, "--dest", plan.destination)
     return path
@@ -201,18 +268,23 @@ def write(plan: Plan, source: Stack, project: Path) -> Path:
 
 
 def clone_command(
-    source: Annotated[str, typer.Argument(help="The stack to clone from (e.g. staging).")],
-    destination: Annotated[str, typer.Argument(help="The stack to create or update (e.g. production).")],
+    source: Annotated[Optional[str], typer.Argument(help="The stack to clone from (e.g. staging).")] = None,
+    destination: Annotated[Optional[str], typer.Argument(help="The stack to create or update (e.g. production).")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Write the destination (default: a dry run).")] = False,
     rules: Annotated[Path, typer.Option(help="The reviewed clone rules.")] = Path("clone-rules.yaml"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON.")] = False,
     data: Annotated[bool, typer.Option("--data", help="Also restore SOURCE's database into DESTINATION's.")] = False,
     confirm: Annotated[Optional[str], typer.Option(help="The destination app's name, confirming --data.")] = None,
+    stack_option: Annotated[
+        Optional[str], typer.Option("--stack", "-s", help="SOURCE, as `pulumi config cp --stack` takes it.")
+    ] = None,
+    dest_option: Annotated[Optional[str], typer.Option("--dest", help="DESTINATION, as `pulumi config cp --dest` takes it.")] = None,
 ) -> None:
     """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes.
 
     With --data: back up both databases, restore SOURCE's into DESTINATION's, compare row counts."""
 
+    source, destination = _source_and_destination(source, destination, stack_option, dest_option)
     project = find_project_root()
     try:
         src = Stack(project, source)
@@ -220,7 +292,9 @@ def clone_command(
         dst = Stack(project, destination) if dst_file.is_file() else None
         plan = plan_clone(src, dst, destination, load_rules(project / rules, destination))
         validate(plan, project)
-    except (StackError, SpecError) as exc:
+    except SpecError as exc:
+        fail_spec(exc)
+    except StackError as exc:
         fail(str(exc))
     if as_json:
         print(
@@ -236,10 +310,7 @@ def clone_command(
             )
         )
     else:
-        table = Table("key", "action", "value", title=f"clone {source} -> {destination}", title_justify="left")
-        for row in plan.rows:
-            table.add_row(escape(row.key), row.action, escape(row.value))
-        out.print(table)
+        print_review(plan, out)
     if data:
         _clone_data(project, src, dst, rules, destination, confirm)
         return
@@ -254,6 +325,22 @@ def clone_command(
     except StackError as exc:
         fail(str(exc))
     err.print(f"wrote {path.name}; next: `pulumi preview --stack {destination}` and `launchplan gate {destination}`")
+
+
+def _source_and_destination(
+    source: Optional[str], destination: Optional[str], stack_option: Optional[str], dest_option: Optional[str]
+) -> tuple[str, str]:
+    """SOURCE and DESTINATION, positional or as `pulumi config cp` names them (--stack, --dest)."""
+    named = [s for s in (source, destination) if s is not None]
+    src = stack_option if stack_option is not None else (named.pop(0) if named else None)
+    dst = dest_option if dest_option is not None else (named.pop(0) if named else None)
+    if named:
+        fail("too many stacks named: give SOURCE and DESTINATION once each (positionally, or --stack and --dest)")
+    if src is None or dst is None:
+        fail("name both stacks: launchplan clone SOURCE DESTINATION (or --stack SOURCE --dest DESTINATION)")
+    if src == dst:
+        fail(f"SOURCE and DESTINATION are both {src!r}: name two different stacks")
+    return src, dst
 
 
 def _clone_data(project: Path, src: Stack, dst: Stack | None, rules: Path, destination: str, confirm: Optional[str]) -> None:
@@ -272,10 +359,7 @@ def _clone_data(project: Path, src: Stack, dst: Stack | None, rules: Path, desti
         pairs = load_rules(project / rules, destination)["dest"].get("herokuApps") or {}
         for source_app, destination_app in pairs.items():
             result = clone_data(src, dst, source_app, destination_app, confirmed, lambda m: err.print(m, highlight=False))
-            table = Table("table", result.source_app, result.destination_app, title="row counts", title_justify="left")
-            for name, (a, b) in result.counts.items():
-                table.add_row(name, str(a), str(b) if a == b else f"[red]{b}[/]")
-            out.print(table)
+            print_row_counts(result.source_app, result.destination_app, result.counts, out)
             out.print(f"safety backup of {destination_app} taken before the restore: {result.safety_backup}", soft_wrap=True)
             if not result.matches:
                 fail("row counts differ after the restore (table above)", 1)

@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.markup import escape
+from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+from rich.text import Text
 
 from infra.providers.http import PlatformApiError
 from infra.spec.catalog import HEROKU_MANAGED_VARS
 from infra.spec.problems import SpecError
-from scripts.console import EXIT_DRIFT, err, fail, out
+from scripts.console import EXIT_DRIFT, err, fail, fail_spec, out, pick_stack
+from scripts.output import ADD, CHANGE, DELETE, Printer, inline, legend
 from scripts.project import find_project_root, stack_names
+from scripts.pulumi_cli import EngineMissingError
 from scripts.stacks import Stack, StackError
 
 INTERNAL = ("__provider", "__pulumi_raw_state_delta")
@@ -73,7 +75,7 @@ def _is_secret(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value)
+    return inline(value)
 
 
 def out_of_band(stack: Stack) -> list[Drift]:
@@ -102,6 +104,108 @@ def out_of_band(stack: Stack) -> list[Drift]:
                             )
                         )
     return found
+
+
+# --- sensitive values: compared by the platform's metadata, never by value ---------------------------
+
+VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+HEROKU_APP = "heroku:app/app:App"
+CLOCK_SKEW_SECONDS = 2.0  # the platform's clock against this machine's: changes closer than this are not told apart
+
+
+@dataclass
+class SensitiveChange:
+    resource: str
+    detail: str
+    urn: str
+
+
+def _epoch(stamp: Any) -> float | None:
+    """Seconds since the epoch of a platform time (Vercel: epoch ms; Heroku/Pulumi: ISO 8601)."""
+    if isinstance(stamp, (int, float)):
+        return float(stamp) / 1000 if stamp > 1e11 else float(stamp)
+    if isinstance(stamp, str) and stamp:
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _resources(stack: Stack) -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = json.loads(stack.pulumi("stack", "export")).get("deployment", {}).get("resources") or []
+    return resources
+
+
+def sensitive_changes(stack: Stack, resources: list[dict[str, Any]] | None = None) -> list[SensitiveChange]:
+    """Sensitive values changed outside Pulumi, told by the platform's metadata: a Vercel sensitive env
+    var updated after Pulumi last wrote it (Vercel never returns the value, so a refresh cannot see it);
+    a Heroku release that set config vars after Pulumi last changed the app."""
+    resources = _resources(stack) if resources is None else resources
+    found: list[SensitiveChange] = []
+    envs = [r for r in resources if r.get("type") == VERCEL_ENV and (r.get("outputs") or {}).get("sensitive")]
+    if envs:
+        with stack.vercel() as vercel:
+            pages: dict[str, dict[str, Any]] = {}
+            for r in envs:
+                outs = r.get("outputs") or {}
+                project, team = str(outs.get("projectId")), outs.get("teamId")
+                if project not in pages:
+                    params = {"teamId": team} if team else stack.vercel_params()
+                    pages[project] = vercel.request("GET", f"/v9/projects/{project}/env", params=params, ok_missing=True) or {}
+                live = next((e for e in pages[project].get("envs", []) if e.get("id") == r.get("id")), None)
+                written, updated = _epoch(r.get("modified")), _epoch((live or {}).get("updatedAt"))
+                if live and written and updated and updated > written + CLOCK_SKEW_SECONDS:
+                    found.append(
+                        SensitiveChange(
+                            r["urn"].rsplit("::", 1)[-1],
+                            f"sensitive value of {outs.get('key')} changed outside Pulumi (Vercel updated it at "
+                            f"{_iso(updated)}, Pulumi last wrote it at {_iso(written)}; the value itself is never readable)",
+                            r["urn"],
+                        )
+                    )
+    apps = [r for r in resources if r.get("type") == HEROKU_APP]
+    if apps:
+        with stack.heroku() as heroku:
+            for r in apps:
+                name = str((r.get("outputs") or {}).get("name"))
+                # Config vars reach an app through several resources (the app, config associations, add-ons):
+                # a release after Pulumi's latest write to the stack was made by someone else.
+                written = max((_epoch(x.get("modified")) or 0.0 for x in resources), default=0.0)
+                releases = heroku.request("GET", f"/apps/{name}/releases", ok_missing=True) or []
+                for release in releases:
+                    made = _epoch(release.get("created_at"))
+                    text = str(release.get("description") or "")
+                    if written and made and made > written + CLOCK_SKEW_SECONDS and "config var" in text:
+                        found.append(
+                            SensitiveChange(
+                                name,
+                                f"release v{release.get('version')} ({text}) at {_iso(made)}, after Pulumi last changed "
+                                "the app: config vars changed outside Pulumi",
+                                r["urn"],
+                            )
+                        )
+    return found
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def uncomparable(stack: Stack) -> list[str]:
+    """Values no audit can compare at all: neither the value nor any metadata of it comes back."""
+    notes = []
+    for name, hook in stack.spec.webhooks.items():
+        provider = type(hook).__name__.replace("WebhookSpec", "")
+        if provider == "Calendly":
+            notes.append(f"{name}: the Calendly signing key is never returned and has no update time; it cannot be compared")
+        else:
+            notes.append(f"{name}: the {provider} webhook secret lives in a dashboard with no API; it cannot be compared")
+    return notes
 
 
 def parity(staging: Stack, production: Stack) -> list[Drift]:
@@ -156,6 +260,52 @@ def shared_secrets(a: Stack, b: Stack) -> list[Drift]:
     ]
 
 
+# --- the report ----------------------------------------------------------------------
+
+AUDITS = {
+    "live": "declared vs live (pulumi refresh --preview-only)",
+    "sensitive": "sensitive values changed outside Pulumi (told by the platform's metadata)",
+    "out-of-band": "set on the platform but not declared",
+    "parity": "staging vs production",
+}
+
+
+def _mark(finding: Drift) -> str:
+    if finding.audit == "out-of-band":
+        return ADD
+    if finding.audit == "live" and finding.detail == "deleted outside Pulumi":
+        return DELETE
+    return CHANGE
+
+
+def print_drift(stacks: list[str], findings: list[Drift], notes: list[str], console: Console) -> None:
+    """Findings by stack, then audit, then resource, each detail with Pulumi's marker."""
+    p = Printer(console)
+    if not findings:
+        p.line(Text("No drift", style="green"), f" in {', '.join(stacks) or 'no deployed stack'}.")
+    else:
+        count = len(findings)
+        p.line(Text("drift", style="bold"), f": {count} finding{'s' if count != 1 else ''} in {', '.join(stacks)}")
+        p.line(legend((CHANGE, "changed"), (DELETE, "deleted outside Pulumi"), (ADD, "set but not declared")), indent=2)
+        grouped: dict[str, dict[str, dict[str, list[Drift]]]] = {}
+        for f in findings:
+            grouped.setdefault(f.stack, {}).setdefault(f.audit, {}).setdefault(f.resource, []).append(f)
+        for stack, audits in grouped.items():
+            p.blank()
+            p.line(Text(stack, style="bold"))
+            for audit, resources in audits.items():
+                p.line(f"{AUDITS.get(audit, audit)}:", indent=2)
+                for resource, found in resources.items():
+                    p.line(Text(resource, style="bold"), indent=4)
+                    for f in found:
+                        p.line(f.detail, indent=6, mark=_mark(f))
+    if notes:
+        p.blank()
+        p.line(Text("Cannot be compared at all:", style="bold"))
+        for note in notes:
+            p.line(note, indent=2)
+
+
 # --- the command ---------------------------------------------------------------------
 
 
@@ -163,11 +313,13 @@ def drift_command(
     stack: Annotated[Optional[str], typer.Argument(help="The stack to audit.")] = None,
     all_stacks: Annotated[bool, typer.Option("--all", help="Every deployed stack, in parallel.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    stack_option: Annotated[Optional[str], typer.Option("--stack", "-s", help="The stack, as `pulumi --stack` takes it.")] = None,
 ) -> None:
     """Declared vs live, out-of-band vars, staging vs production. Exit 0 clean, 3 when drift is found."""
 
+    stack = pick_stack(stack, stack_option, required=False)
     if (stack is None) == (not all_stacks):
-        fail("name one stack, or pass --all")
+        fail("name one stack (STACK or --stack STACK), or pass --all")
     project = find_project_root()
     try:
         if all_stacks:
@@ -180,7 +332,8 @@ def drift_command(
                 fail(f"stack {stack} is not deployed in this backend (`pulumi stack ls`): nothing to compare")
 
         def audit(s: Stack) -> list[Drift]:
-            return [*live(s), *out_of_band(s)]
+            changed = [Drift(s.name, "sensitive", c.resource, c.detail) for c in sensitive_changes(s)]
+            return [*live(s), *changed, *out_of_band(s)]
 
         findings: list[Drift] = []
         with Progress(console=err, transient=True) as progress:
@@ -192,15 +345,14 @@ def drift_command(
         by_name = {s.name: s for s in stacks}
         if "staging" in by_name and "production" in by_name:
             findings += parity(by_name["staging"], by_name["production"])
-    except (StackError, SpecError, PlatformApiError) as exc:
+    except SpecError as exc:
+        fail_spec(exc)
+    except (StackError, PlatformApiError, EngineMissingError) as exc:
         fail(str(exc))
+    notes = [f"{s.name}: {note}" for s in stacks for note in uncomparable(s)]
     if as_json:
-        print(json.dumps({"stacks": [s.name for s in stacks], "drift": [asdict(f) for f in findings]}, indent=2))
-    elif findings:
-        table = Table("stack", "audit", "resource", "detail", title="drift", title_justify="left")
-        for f in findings:
-            table.add_row(f.stack, f.audit, escape(f.resource), escape(f.detail))
-        out.print(table)
+        report = {"stacks": [s.name for s in stacks], "drift": [asdict(f) for f in findings], "uncomparable": notes}
+        print(json.dumps(report, indent=2))
     else:
-        out.print(f"[green]No drift[/] in {', '.join(s.name for s in stacks) or 'no deployed stack'}.")
+        print_drift([s.name for s in stacks], findings, notes, out)
     raise typer.Exit(EXIT_DRIFT if findings else 0)

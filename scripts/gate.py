@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.console import Console
+from rich.text import Text
 
 from infra.spec.catalog import POSTGRES_PLANS, plan_rank
 from infra.spec.load import load_spec
 from infra.spec.problems import SpecError
 from infra.spec.stack_config import StackConfig
-from scripts.console import EXIT_BLOCKED, err, fail, out
+from scripts.console import EXIT_BLOCKED, err, fail, fail_spec, out, pick_stack
+from scripts.output import ABSENT, CHANGE, Printer, diff_lines, mark_of, simplify_type
 from scripts.project import find_project_root
 from scripts.project import stack_file as project_stack_file
 from scripts.pulumi_cli import EngineMissingError, pulumi_cli
@@ -276,11 +279,60 @@ def markdown(verdict: Verdict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def print_verdict(verdict: Verdict, console: Console) -> None:
+    """The verdict in a terminal: each change with Pulumi's marker and what changed in it (secret
+    values stay `[secret]`), then what blocks it and what was let through."""
+    p = Printer(console)
+    word = Text("passed", style="bold green") if verdict.passed else Text("failed", style="bold red")
+    p.line(Text(f"launchplan gate: {verdict.stack} ", style="bold"), word)
+    p.line(f"commit {verdict.commit}", indent=2)
+    changes = [s for s in verdict.steps if s.op != "same"]
+    p.blank()
+    if not changes:
+        p.line("No changes.")
+    else:
+        counts: dict[str, int] = {}
+        for s in changes:
+            counts[s.op] = counts.get(s.op, 0) + 1
+        p.line(Text("Changes: ", style="bold"), ", ".join(f"{n} to {op}" for op, n in counts.items()))
+        for s in changes:
+            mark = mark_of(s.op)
+            p.kv(Text(simplify_type(s.type), style="cyan"), Text(s.name, style="bold"), indent=2, mark=mark, hang=6)
+            for key in s.changed if s.op not in ("create", "delete") else []:
+                lines = diff_lines(key, s.old.get(key, ABSENT), s.new.get(key, ABSENT))
+                if lines:
+                    p.diff(lines, indent=2 + len(mark) + 3)
+                else:  # both sides `[secret]`, or a nested path the inputs do not show
+                    hidden = SECRET in (s.old.get(key), s.new.get(key))
+                    p.line(key, " (a secret: values hidden)" if hidden else "", indent=2 + len(mark) + 3, mark=CHANGE)
+            if s.replace_reasons:
+                p.line(f"replaced because {', '.join(s.replace_reasons)} changed", indent=2 + len(mark) + 3)
+    blocking = [f for f in verdict.findings if not f.allowed_because]
+    allowed = [f for f in verdict.findings if f.allowed_because]
+    if blocking or verdict.policy_errors:
+        p.blank()
+        p.line(Text(f"Blocking ({len(blocking) + len(verdict.policy_errors)}):", style="bold red"))
+        for f in blocking:
+            p.line(Text(f.name, style="bold"), f": {f.reason}", indent=2, mark="!")
+        for e in verdict.policy_errors:
+            p.line(Text("policy", style="bold"), f": {e}", indent=2, mark="!")
+        if blocking:
+            p.line("let one step through with --allow NAME --reason TEXT", indent=2)
+    if allowed:
+        p.blank()
+        p.line(Text(f"Allowed explicitly ({len(allowed)}):", style="bold yellow"))
+        for f in allowed:
+            p.line(Text(f.name, style="bold"), f": {f.reason}", indent=2)
+            p.line(f"reason given: {f.allowed_because}", indent=6)
+
+
 # --- the command ---------------------------------------------------------------------
 
 
 def gate_command(
-    stack: Annotated[str, typer.Argument(help="The stack whose change is judged (e.g. staging, production).")],
+    stack: Annotated[
+        Optional[str], typer.Argument(help="The stack whose change is judged (e.g. staging, production).")
+    ] = None,
     preview_file: Annotated[Optional[Path], typer.Option(help="Read `pulumi preview --json` output from a file.")] = None,
     allow: Annotated[Optional[list[str]], typer.Option(help="URN (or name) of one failing step to let through.")] = None,
     reason: Annotated[Optional[list[str]], typer.Option(help="Why, one per --allow, recorded in the summary.")] = None,
@@ -289,14 +341,19 @@ def gate_command(
     records: Annotated[Path, typer.Option(help="Where passing gates are recorded per commit.")] = Path(".launchplan/gate"),
     policy_pack: Annotated[Optional[Path], typer.Option(help="Policy pack the preview runs (default: ./policy).")] = None,
     staging: Annotated[str, typer.Option(help="The stack that must pass first for production.")] = "staging",
+    stack_option: Annotated[Optional[str], typer.Option("--stack", "-s", help="The stack, as `pulumi --stack` takes it.")] = None,
 ) -> None:
     """Judge a stack's preview: exit 0 to apply, 1 when a step is blocked, 2 on bad input."""
 
+    stack = pick_stack(stack, stack_option)
+    assert stack is not None
     project = find_project_root()
     allows, reasons = allow or [], reason or []
     if len(allows) != len(reasons) or any(not r.strip() for r in reasons):
         fail("give exactly one non-empty --reason for each --allow")
     try:
+        if project_stack_file(project, stack).is_file():  # a refused spec stops here, before any preview runs
+            load_spec(StackConfig.from_file(project_stack_file(project, stack), stack), require_secrets=False)
         if preview_file is not None:
             if not preview_file.is_file():
                 fail(f"preview file {preview_file} does not exist")
@@ -314,7 +371,9 @@ def gate_command(
             stack_file=stack_file if stack_file.is_file() else None,
             staging=staging,
         )
-    except (GateInputError, SpecError) as exc:
+    except SpecError as exc:
+        fail_spec(exc)
+    except GateInputError as exc:
         fail(str(exc))
     record(verdict, project / records)
     summary = markdown(verdict)
@@ -323,7 +382,7 @@ def gate_command(
     if as_json:
         print(json.dumps(verdict_json(verdict), indent=2))
     else:
-        out.print(summary, markup=False, highlight=False)
+        print_verdict(verdict, out)
     raise typer.Exit(0 if verdict.passed else EXIT_BLOCKED)
 
 

@@ -9,13 +9,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
+from rich.text import Text
 
 from infra.spec.problems import SpecError
 from infra.spec.stack_config import StackConfig
-from scripts.console import fail, out
+from scripts.console import fail, fail_spec, out, pick_stack
+from scripts.output import ADD, CHANGE, DELETE, HANG, Printer, diff_lines, legend, simplify_type, yaml_lines
 from scripts.project import find_project_root, require_stack_file
 from scripts.render import SECRET, Declared, Rendering, render
 
@@ -54,55 +53,33 @@ def plan_json(rendering: Rendering) -> dict[str, Any]:
     }
 
 
-def _short(value: Any, width: int = 70) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _shown(value: Any) -> str:
-    return "[yellow]\\[secret][/]" if value == SECRET else escape(_short(value, 100))
-
-
-def _add_value(node: Tree, key: str, value: Any) -> None:
-    """Mappings and lists of mappings as sub-trees, so every var and target is readable."""
-    if isinstance(value, dict) and value:
-        sub = node.add(escape(key))
-        for k, v in value.items():
-            _add_value(sub, k, v)
-    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        sub = node.add(escape(key))
-        for item in value:
-            sub.add(", ".join(f"{escape(k)}={_shown(v)}" for k, v in item.items()))
-    else:
-        node.add(f"{escape(key)} = {_shown(value)}")
-
-
 def print_plan(rendering: Rendering, console: Console) -> None:
-    tree = Tree(f"[bold]stack {rendering.stack}[/] — {len(rendering.resources)} resources")
+    """Each component with its resources under it, each resource's inputs as YAML, then the outputs."""
+    p = Printer(console)
+    p.line(Text(f"stack {rendering.stack}", style="bold"), f": {len(rendering.resources)} resources")
     components = {r.name: r for r in rendering.resources if not r.custom}
+    children: dict[str | None, list[Declared]] = {}
+    for r in rendering.resources:
+        children.setdefault(r.parent if r.parent in components else None, []).append(r)
 
-    def depth(r: Declared) -> int:
-        return 0 if r.parent not in components else 1 + depth(components[r.parent])
+    def show(r: Declared, indent: int) -> None:
+        _header(p, r.type, r.name, indent=indent, protect=r.protect)
+        if r.custom:
+            p.yaml(yaml_lines(tidy(r.inputs)), indent=indent + 4)
+        for child in sorted(children.get(r.name, []) if not r.custom else [], key=lambda c: (not c.custom, c.type, c.name)):
+            show(child, indent + 4)
 
-    nodes: dict[str | None, Tree] = {None: tree}
-    for r in sorted(rendering.resources, key=lambda r: (depth(r), r.custom, r.type, r.name)):
-        flags = " [red](protected)[/]" if r.protect else ""
-        label = f"[cyan]{escape(r.type)}[/] [bold]{escape(r.name)}[/]{flags}"
-        node = nodes.get(r.parent, tree).add(label)
-        if not r.custom:
-            nodes[r.name] = node
-            continue
-        for key, value in tidy(r.inputs).items():
-            _add_value(node, key, value)
-    console.print(tree)
-    outputs = Table("output", "value", title="Stack outputs", title_justify="left")
-    for key, value in tidy(rendering.outputs).items():
-        outputs.add_row(key, escape(_short(value, 110)))
-    console.print(outputs)
+    for root in sorted(children.get(None, []), key=lambda r: (r.custom, r.type, r.name)):
+        p.blank()
+        show(root, 0)
+    p.blank()
+    p.line(Text("Outputs:", style="bold"))
+    p.yaml(yaml_lines(tidy(rendering.outputs)), indent=2)
     if rendering.missing_secrets:
-        console.print("[bold yellow]Secrets to set before `pulumi preview`:[/]")
+        p.blank()
+        p.line(Text("Secrets to set before `pulumi preview`:", style="bold yellow"))
         for key in sorted(rendering.missing_secrets):
-            console.print(f"  pulumi config set --secret --stack {rendering.stack} {key}", soft_wrap=True, highlight=False)
+            p.command(f"pulumi config set --secret --stack {rendering.stack} {key}", indent=2)
 
 
 # --- Stack-to-stack diff ----------------------------------------------------------------
@@ -131,7 +108,38 @@ def _comparable(value: Any) -> Any:
     return "<secret present>" if value == SECRET else value
 
 
-def diff(a: Rendering, b: Rendering) -> dict[str, Any]:
+def _root(r: Declared, rendering: Rendering) -> Declared | None:
+    """The top-level component a resource belongs to (its app, project or webhook)."""
+    components = {c.name: c for c in rendering.resources if not c.custom}
+    root = None if r.custom else r
+    while r.parent in components:
+        r = root = components[r.parent]
+    return root
+
+
+def _component(
+    ra: Declared | None, a: Rendering, rb: Declared | None, b: Rendering, mapping: dict[str, str]
+) -> dict[str, str] | None:
+    """The app, project or webhook a difference belongs to, as "a's name / b's name" when paired."""
+    root_a, root_b = _root(ra, a) if ra else None, _root(rb, b) if rb else None
+    if root_a is None and root_b is not None:  # only in b: its partner in a, if a has one
+        partner = _key(root_b, mapping)
+        root_a = next((r for r in a.resources if not r.custom and _key(r, {}) == partner), None)
+    if root_b is None and root_a is not None:
+        partner = _key(root_a, {})
+        root_b = next((r for r in b.resources if not r.custom and _key(r, mapping) == partner), None)
+    roots = [root for root in (root_a, root_b) if root is not None]
+    if not roots:
+        return None
+    return {"type": roots[0].type, "name": " / ".join(dict.fromkeys(root.name for root in roots))}
+
+
+def diff(a: Rendering, b: Rendering, *, detail: bool = False) -> dict[str, Any]:
+    """What differs from stack a to stack b, resource by resource (b's app and project names paired
+    with a's). Secret inputs are `[secret]` on both sides: compared by presence only.
+
+    `detail` adds what the printed diff shows besides the JSON: each difference's `component` (the
+    app, project or webhook it belongs to) and the `declared` inputs of a resource in one stack only."""
     mapping = _name_pairs(a, b)
     left = {_key(r, {}): r for r in a.resources}
     right = {_key(r, mapping): r for r in b.resources}
@@ -143,6 +151,8 @@ def diff(a: Rendering, b: Rendering) -> dict[str, Any]:
             present = ra or rb
             assert present is not None
             changes.append({"type": key[0], "name": present.name, "only_in": only})
+            if detail:
+                changes[-1].update(component=_component(ra, a, rb, b, mapping), declared=tidy(present.inputs))
             continue
         ia, ib = tidy(ra.inputs), tidy(rb.inputs)
         differing = {
@@ -157,26 +167,49 @@ def diff(a: Rendering, b: Rendering) -> dict[str, Any]:
             changes.append(
                 {"type": key[0], "name": f"{ra.name} / {rb.name}" if ra.name != rb.name else ra.name, "inputs": differing}
             )
+            if detail:
+                changes[-1]["component"] = _component(ra, a, rb, b, mapping)
     return {"stacks": [a.stack, b.stack], "paired": mapping, "differences": changes}
 
 
+def _header(p: Printer, type_: str, name: str, *, indent: int = 0, mark: str | None = None, protect: bool = False) -> None:
+    """`type name`; the name on a line of its own when both do not fit on one."""
+    label = Text(name, style="bold")
+    if protect:
+        label.append(" (protected)", style="red")
+    p.kv(Text(simplify_type(type_), style="cyan"), label, indent=indent, mark=mark, hang=HANG + 2)
+
+
 def print_diff(result: dict[str, Any], console: Console) -> None:
+    """Pulumi's `preview --diff` vocabulary from the first stack to the second, grouped by app or
+    project: `+` only in the second, `-` only in the first, `~ key: first => second`."""
     a, b = result["stacks"]
+    p = Printer(console)
     if not result["differences"]:
-        console.print(f"[green]No differences between {a} and {b}.[/]")
+        p.line(Text(f"No differences between {a} and {b}.", style="green"))
         return
-    table = Table("resource", "input", a, b, title=f"{a} vs {b}", title_justify="left")
+    count = len(result["differences"])
+    p.line(Text(f"{a} -> {b}", style="bold"), f": {count} resource{'s' if count != 1 else ''} differ")
+    p.line(legend((ADD, f"only in {b}"), (DELETE, f"only in {a}"), (CHANGE, "differs")), indent=2)
+    groups: dict[tuple[str, str] | None, list[dict[str, Any]]] = {}
     for change in result["differences"]:
-        label = f"{change['type']}\n{change['name']}"
-        if "only_in" in change:
-            table.add_row(
-                label, "(resource)", "present" if change["only_in"] == a else "—", "present" if change["only_in"] == b else "—"
-            )
-            continue
-        for key, values in change["inputs"].items():
-            table.add_row(label, key, _short(values[a], 40), _short(values[b], 40))
-            label = ""
-    console.print(table)
+        component = change.get("component")
+        groups.setdefault((component["type"], component["name"]) if component else None, []).append(change)
+    for group, changes in sorted(groups.items(), key=lambda kv: (kv[0] is not None, kv[0] or ("", ""))):
+        p.blank()
+        indent = 0
+        if group is not None:
+            _header(p, group[0], group[1])
+            indent = 4
+        for change in changes:
+            if "only_in" in change:
+                mark = ADD if change["only_in"] == b else DELETE
+                _header(p, change["type"], change["name"], indent=indent, mark=mark)
+                p.yaml(yaml_lines(change.get("declared") or {}), indent=indent + 4, mark=mark)
+                continue
+            _header(p, change["type"], change["name"], indent=indent, mark=CHANGE)
+            for key, values in change["inputs"].items():
+                p.diff(diff_lines(key, values[a], values[b]), indent=indent + 4)
 
 
 def load(stack: str | None, config_file: Path | None) -> Rendering:
@@ -191,8 +224,10 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
     config_file: Annotated[Optional[Path], typer.Option("--config-file", help="Read this stack file instead.")] = None,
     diff_with: Annotated[Optional[str], typer.Option("--diff", help="Compare with another stack (name or file).")] = None,
+    stack_option: Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack name, as `pulumi --stack` takes it.")] = None,
 ) -> None:
     """Render a stack's desired state offline: no Pulumi CLI, no credentials, no network."""
+    stack = pick_stack(stack, stack_option, required=False)
     try:
         rendering = load(stack, config_file)
         other = None
@@ -200,12 +235,12 @@ def plan_command(
             path = Path(diff_with)
             other = load(None, path) if path.suffix in (".yaml", ".yml") else load(diff_with, None)
     except SpecError as exc:
-        fail(str(exc))
+        fail_spec(exc)
     except ValueError as exc:
         fail(str(exc))
 
     if other is not None:
-        result = diff(rendering, other)
+        result = diff(rendering, other, detail=not as_json)
         if as_json:
             print(json.dumps(result, indent=2, default=str))
         else:

@@ -8,9 +8,18 @@ the internet would fail loudly while the emulators on 127.0.0.1 stay reachable.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import re
 import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".engine" / "bin"
@@ -49,11 +58,12 @@ def offline_env(backend: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def sandbox_env(project: Path, vercel_url: str) -> dict[str, str]:
-    """The sandbox stack: the offline engine on the sandbox's own backend and passphrase,
-    with the vercel plugin sent to its emulator."""
+def sandbox_env(project: Path, vercel_url: str, heroku_url: str | None = None) -> dict[str, str]:
+    """The sandbox stack: the offline engine on the sandbox's own backend and passphrase, with the
+    vercel and heroku plugins sent to their emulators (both honour their upstream URL variables)."""
     backend = project / ".sandbox" / "pulumi-state"
-    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, VERCEL_API_URL=vercel_url)
+    urls = {"VERCEL_API_URL": vercel_url, **({"HEROKU_API_URL": heroku_url} if heroku_url else {})}
+    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, **urls)
 
 
 def pulumi_cli() -> tuple[str, dict[str, str]]:
@@ -80,3 +90,224 @@ def pulumi_cli() -> tuple[str, dict[str, str]]:
         raise EngineMissingError("no pulumi CLI: run `make engine`, or install Pulumi and put `pulumi` on PATH")
     # PULUMI_DEBUG_COMMANDS enables --event-log, which drift reads (the Automation API sets it too).
     return found, {**os.environ, "PULUMI_DEBUG_COMMANDS": "true"}
+
+
+# --- engine runs: one process group each, nothing left behind ---------------------------------
+#
+# Every process an engine run starts (the CLI, its language host, the program, plugins and dynamic
+# provider hosts, each of which the CLI puts in a process group of its own) inherits RUN_MARKER in
+# its environment. A run ends, on every path (normal exit, error, KeyboardInterrupt, SIGTERM, a
+# timeout), by stopping its process group and then every process still carrying its marker. The
+# marker names the launchplan process that owns the run, so a later command can also stop what a
+# killed one (SIGKILL: no clean-up at all) left behind: see `stop_orphaned_runs`.
+
+RUN_MARKER = "LAUNCHPLAN_RUN"
+_active: dict[str, subprocess.Popen[str]] = {}
+_active_lock = threading.Lock()
+
+
+class EngineInterruptedError(KeyboardInterrupt):
+    """SIGTERM while an engine run was in progress: raised in the main thread so clean-up runs."""
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_tag() -> str:
+    return f"{os.getpid()}.{_start_time(os.getpid()) or 0}"
+
+
+def _marked(marker_prefix: str) -> dict[int, str]:
+    """pid -> marker of every live process whose environment carries a marker starting with marker_prefix."""
+    found = {}
+    needle = f"{RUN_MARKER}={marker_prefix}".encode()
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        for item in environ.split(b"\0"):
+            if item.startswith(needle):
+                pid = int(entry.name)
+                if _state(pid) not in (None, "Z"):
+                    found[pid] = item.split(b"=", 1)[1].decode(errors="replace")
+                break
+    return found
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _kill(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def stop_marked(marker_prefix: str, grace: float = 3.0) -> list[int]:
+    """SIGTERM, then SIGKILL after `grace` seconds, every process carrying a marker with this prefix."""
+    pids = list(_marked(marker_prefix))
+    if not pids:
+        return []
+    _kill(pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _marked(marker_prefix):
+        time.sleep(0.05)
+    left = list(_marked(marker_prefix))
+    _kill(left, signal.SIGKILL)
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and _marked(marker_prefix):
+        time.sleep(0.05)
+    return pids
+
+
+def stop_orphaned_runs(where: str | None = None) -> list[int]:
+    """Stop what engine runs of launchplan processes that no longer exist left running (a killed
+    `up`: the CLI, plugins, provider hosts), optionally only those that used a backend URL containing
+    `where`. A run whose owner is alive is never touched."""
+    orphans = []
+    for pid, marker in _marked("").items():
+        owner, _, rest = marker.partition(".")
+        started = rest.split(".", 1)[0]
+        if owner.isdigit() and _start_time(int(owner)) == started:
+            continue  # its launchplan process is alive: not an orphan
+        if where is not None:
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if where.encode() not in environ:
+                continue
+        orphans.append(pid)
+    _kill(orphans, signal.SIGKILL)  # their owner is gone: nothing will ever wait for them
+    return orphans
+
+
+def _stop(proc: subprocess.Popen[str], marker: str, graceful: bool) -> None:
+    if proc.poll() is None and graceful:
+        # The CLI cancels on SIGINT: in-flight operations finish and the state is written.
+        _kill([proc.pid], signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    stop_marked(marker)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise EngineInterruptedError(f"stopped by signal {signum}")
+
+
+def run_engine(
+    cmd: list[str],
+    *,
+    cwd: Path | str,
+    env: dict[str, str],
+    capture: bool = True,
+    timeout: float | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run an engine command (`pulumi ...`) in a process group of its own; when it returns or
+    raises, no process it started is left running."""
+    marker = f"{_owner_tag()}.{uuid.uuid4().hex}"
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
+    pipe = subprocess.PIPE if capture else None
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env={**env, RUN_MARKER: marker},
+        stdin=subprocess.PIPE if input is not None else None,
+        stdout=pipe,
+        stderr=pipe,
+        text=True,
+        start_new_session=True,
+    )
+    with _active_lock:
+        _active[marker] = proc
+    graceful = True
+    try:
+        try:
+            stdout, stderr = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            graceful = False
+            raise
+        except BaseException:
+            if main:  # interrupted: stop every run in progress, this thread's and the workers'
+                with _active_lock:
+                    others = [(m, p) for m, p in _active.items() if m != marker]
+                for other_marker, other in others:
+                    _stop(other, other_marker, graceful=True)
+            raise
+    finally:
+        try:
+            _stop(proc, marker, graceful)
+        finally:
+            with _active_lock:
+                _active.pop(marker, None)
+            if main and previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+@atexit.register
+def _stop_all_runs() -> None:
+    with _active_lock:
+        runs = list(_active.items())
+    for marker, proc in runs:
+        _stop(proc, marker, graceful=False)
+
+
+# --- naming what failed ---------------------------------------------------------------------------
+
+# First match wins: a protected resource or a policy is named before the network errors it may mention.
+_CAUSES: list[tuple[str, str, re.Pattern[str]]] = [
+    ("protected", "a protected resource", re.compile(r"marked for protection|protected resource|is protected", re.I)),
+    ("policy", "a policy violation", re.compile(r"mandatory policy|policy violation|policy pack .* failed", re.I)),
+    (
+        "conflict",
+        "an object that already exists on the platform (a lost response?)",
+        re.compile(r"already exists|already in use|already taken|ENV_CONFLICT|\b409\b", re.I),
+    ),
+    (
+        "network",
+        "the platform API or the network",
+        re.compile(
+            r"\b(429|50[0234])\b|temporarily unavailable|connection refused|connection reset|no such host|"
+            r"i/o timeout|timed out|deadline exceeded|cannot reach|dial tcp|rate limit|unexpected EOF",
+            re.I,
+        ),
+    ),
+    (
+        "engine",
+        "the Pulumi engine or a plugin",
+        re.compile(r"plugin|language host|grpc|panic:|passphrase|could not load|failed to load|no stack named", re.I),
+    ),
+]
+
+
+def failure_cause(output: str) -> tuple[str, str]:
+    """(kind, first matching line) of an engine failure: protected | policy | conflict | network | engine | error."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for kind, _, pattern in _CAUSES:
+        for line in lines:
+            if pattern.search(line):
+                return kind, line[:300]
+    return "error", (lines[-1][:300] if lines else "no output")
+
+
+def cause_label(kind: str) -> str:
+    return next((label for k, label, _ in _CAUSES if k == kind), "an error")

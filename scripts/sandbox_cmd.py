@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,18 +28,94 @@ import httpx
 import typer
 import yaml
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from infra.providers.http import PlatformApiError
+from scripts import repair
 from scripts.console import fail, out
+from scripts.output import Printer
 from scripts.project import find_project_root, stack_file
-from scripts.pulumi_cli import BIN, ROOT, SANDBOX_STACK, EngineMissingError, require_engine, sandbox_env
-from scripts.stacks import Stack
+from scripts.pulumi_cli import (
+    BIN,
+    ROOT,
+    SANDBOX_STACK,
+    EngineMissingError,
+    cause_label,
+    failure_cause,
+    require_engine,
+    run_engine,
+    sandbox_env,
+    stop_orphaned_runs,
+)
+from scripts.stacks import Stack, StackError
 
 STACK = SANDBOX_STACK
 
 
+ATTEMPTS = 4  # engine runs per `sandbox up` when a failure is transient (network, a lost response)
+
+
 class SandboxError(RuntimeError):
     pass
+
+
+@dataclass
+class Knobs:
+    """The emulators' fault knobs, checked before anything starts."""
+
+    rate_limit_every: int = 0
+    retry_after: float = 1.0
+    error_rate: float = 0.0
+    latency_ms: int = 0
+    fault_seed: int | None = None
+    fail_after_create: str | None = None
+    lose_create_response: str | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.rate_limit_every < 0:
+            found.append(f"--rate-limit-every must be 0 (off) or a positive number, not {self.rate_limit_every}")
+        if not 0 <= self.retry_after <= 3600:
+            found.append(f"--retry-after must be between 0 and 3600 seconds, not {self.retry_after:g}")
+        if not 0 <= self.error_rate <= 1:
+            found.append(f"--error-rate must be a fraction between 0 and 1, not {self.error_rate:g}")
+        if not 0 <= self.latency_ms <= 60_000:
+            found.append(f"--latency-ms must be between 0 and 60000, not {self.latency_ms}")
+        if self.fault_seed is not None and self.fault_seed < 0:
+            found.append(f"--fault-seed must be a non-negative number, not {self.fault_seed}")
+        for flag, pattern in (
+            ("--fail-after-create", self.fail_after_create),
+            ("--lose-create-response", self.lose_create_response),
+        ):
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    found.append(f'{flag} must be a regular expression over "METHOD PATH": {exc}')
+        return found
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.rate_limit_every or self.error_rate or self.latency_ms or self.fail_after_create or self.lose_create_response
+        )
+
+    def args(self, seed: int) -> list[str]:
+        """The server's arguments; no fault at all without an active knob (the seed is then moot)."""
+        if not self.active:
+            return []
+        found = [
+            f"--rate-limit-every={self.rate_limit_every}",
+            f"--retry-after={self.retry_after}",
+            f"--error-rate={self.error_rate}",
+            f"--latency-ms={self.latency_ms}",
+            f"--fault-seed={seed}",
+        ]
+        if self.fail_after_create:
+            found.append(f"--fail-after-create={self.fail_after_create}")
+        if self.lose_create_response:
+            found.append(f"--lose-create-response={self.lose_create_response}")
+        return found
 
 
 @cache
@@ -71,6 +151,15 @@ def _offset(layout: dict[str, Any], emulator: dict[str, Any]) -> int:
     return int(urlsplit(emulator["url"]).port or 0) - int(layout["basePort"])
 
 
+def port_problem(port: int) -> str | None:
+    """A base port outside the range the sandbox says it can use (its emulators listen above it)."""
+    bounds = emulator_layout().get("portRange") or {"min": 1, "max": 65535 - 10}
+    if not int(bounds["min"]) <= port <= int(bounds["max"]):
+        low, high = bounds["min"], bounds["max"]
+        return f"--port must be a base port between {low} and {high} (the emulators listen just above it), not {port}"
+    return None
+
+
 @dataclass
 class Sandbox:
     project: Path
@@ -86,7 +175,7 @@ class Sandbox:
         return endpoints(self.port)
 
     def env(self) -> dict[str, str]:
-        return sandbox_env(self.project, self.urls["vercel"])
+        return sandbox_env(self.project, self.urls["vercel"], self.urls["heroku"])
 
     # --- engine -------------------------------------------------------------------------
     def ensure_engine(self) -> None:
@@ -115,9 +204,16 @@ class Sandbox:
             sock.settimeout(0.2)
             return sock.connect_ex((host or "127.0.0.1", port or 0)) == 0
 
+    def running_faults(self) -> list[str]:
+        """The fault arguments the running emulators were started with ([] when none or stopped)."""
+        try:
+            return list(json.loads((self.dir / "emulators.faults.json").read_text())) if self._pid() else []
+        except (OSError, ValueError):
+            return []
+
     def start_emulators(self, fault_args: list[str]) -> None:
         if self._pid() and self._listening():
-            if fault_args:
+            if fault_args and fault_args != self.running_faults():
                 self.console.print(
                     "[yellow]Emulators already running: fault options apply only when they start "
                     "(`launchplan sandbox down` first).[/]"
@@ -135,6 +231,7 @@ class Sandbox:
             cwd=ROOT,
         )
         (self.dir / "emulators.pid").write_text(str(proc.pid))
+        (self.dir / "emulators.faults.json").write_text(json.dumps(fault_args))
         deadline = time.monotonic() + 60  # the first start runs initdb for the embedded PostgreSQL
         while not self._listening():
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -153,20 +250,38 @@ class Sandbox:
         (self.dir / "emulators.pid").unlink(missing_ok=True)
         return True
 
-    def requests(self) -> list[dict[str, Any]]:
-        log = self.dir / "emulators" / "requests.jsonl"
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    @property
+    def request_log(self) -> Path:
+        return self.dir / "emulators" / "requests.jsonl"
+
+    def request_mark(self) -> int:
+        """Where the request log ends now: a run's summary counts only what comes after."""
+        return self.request_log.stat().st_size if self.request_log.exists() else 0
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        if not self.request_log.exists():
+            return []
+        with self.request_log.open("rb") as fh:
+            fh.seek(since)
+            return [json.loads(line) for line in fh.read().decode().splitlines() if line.strip()]
 
     # --- the stack ----------------------------------------------------------------------
     def pulumi(self, *args: str, stream: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """One engine run, in a process group of its own that is gone when this returns. A streamed
+        run also writes its engine events, so a failure can be named by its cause."""
         cmd = [str(BIN / "pulumi"), *args, "--stack", STACK] if args[0] not in ("stack",) else [str(BIN / "pulumi"), *args]
+        events = ""
         if stream:
-            proc = subprocess.run(cmd, cwd=self.project, env=self.env(), text=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                log = Path(tmp) / "events.jsonl"
+                proc = run_engine([*cmd, "--event-log", str(log)], cwd=self.project, env=self.env(), capture=False)
+                events = _diagnostics(log)
         else:
-            proc = subprocess.run(cmd, cwd=self.project, env=self.env(), text=True, capture_output=True)
+            proc = run_engine(cmd, cwd=self.project, env=self.env())
         if check and proc.returncode != 0:
-            detail = "" if stream else f"\n{proc.stdout}{proc.stderr}"
-            raise SandboxError(f"`pulumi {' '.join(args)}` failed{detail}")
+            detail = events if stream else f"{proc.stdout}{proc.stderr}"
+            kind, reason = failure_cause(detail)
+            raise EngineRunError(f"`pulumi {' '.join(args)}` failed ({kind}: {reason})", kind, detail)
         return proc
 
     def check_stack_file(self) -> None:
@@ -223,36 +338,19 @@ class Sandbox:
         return cleared
 
     def recover_pending_creates(self) -> list[str]:
-        """Creates an interrupted `up` started but never recorded: adopt what exists on the
-        platform (`--import-pending-creates`), drop the rest so the next `up` makes them."""
+        """Creates an interrupted `up` started but never recorded: drop the pending records; what
+        exists on the platform is then adopted by the reconciliation every `up` runs (`repair`)."""
         state = json.loads(self.pulumi("stack", "export", "--stack", STACK).stdout)
         pending = [
             op["resource"] for op in state.get("deployment", {}).get("pending_operations") or [] if op.get("type") == "creating"
         ]
         if not pending:
             return []
-        with Stack(self.project, STACK).vercel() as vercel:
-            found = {r["urn"]: live_id(vercel, r) for r in pending}
-        # Drop the pending records, then adopt what exists with `pulumi import` under the same name
-        # and parent, so the program's resource and the live one are one again.
         self.pulumi("refresh", "--yes", "--skip-preview", "--non-interactive", "--clear-pending-creates")
-        for resource in pending:
-            rid = found[resource["urn"]]
-            if rid is None:
-                continue
-            parent = ["--parent", f"parent={resource['parent']}"] if resource.get("parent") else []
-            self.pulumi(
-                "import",
-                resource["type"],
-                resource["urn"].rsplit("::", 1)[-1],
-                rid,
-                *parent,
-                "--yes",
-                "--non-interactive",
-                "--generate-code=false",
-                "--protect=false",
-            )
-        return [f"{urn.rsplit('::', 1)[-1]}: " + ("adopted" if rid else "will be created again") for urn, rid in found.items()]
+        return [f"{r['urn'].rsplit('::', 1)[-1]}: checked against the platform below" for r in pending]
+
+    def stack(self) -> Stack:
+        return Stack(self.project, STACK)
 
     def select_stack(self) -> None:
         (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
@@ -267,6 +365,33 @@ class Sandbox:
             return 0
         resources = json.loads(proc.stdout).get("deployment", {}).get("resources") or []
         return sum(1 for r in resources if not r["type"].startswith("pulumi:"))
+
+
+class EngineRunError(SandboxError):
+    def __init__(self, message: str, kind: str, detail: str):
+        super().__init__(message)
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def transient(self) -> bool:
+        """Worth another attempt: the network failed, or a create was refused because the object
+        already exists (a lost response: the next attempt adopts it)."""
+        return self.kind in ("network", "conflict")
+
+
+def _diagnostics(log: Path) -> str:
+    """The error diagnostics of an engine event log, one per line."""
+    lines = []
+    for line in log.read_text().splitlines() if log.exists() else []:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        diag = event.get("diagnosticEvent") or {}
+        if diag.get("severity") == "error":
+            lines.append(f"{diag.get('urn', '').rsplit('::', 1)[-1]}: {diag.get('message', '').strip()}")
+    return "\n".join(lines)
 
 
 def _alive(pid: int) -> bool:
@@ -313,37 +438,136 @@ def health_checks(outputs: dict[str, Any], console: Console) -> list[tuple[str, 
     return rows
 
 
-def summary(sb: Sandbox, outputs: dict[str, Any], seconds: float) -> None:
+def summary(sb: Sandbox, outputs: dict[str, Any], seconds: float, since: int = 0) -> None:
     console = sb.console
-    table = Table(
-        "what", "name", "detail", title=f"sandbox stack — {sb.resource_count()} resources, {seconds:.1f} s", title_justify="left"
+    checks = health_checks(outputs, console)
+    run = sb.requests(since)  # this run's requests only, not the whole log
+    counts = Counter(("write" if r["method"] != "GET" else "read") for r in run)
+    faulted = sum(1 for r in run if r["status"] in (429, 503))
+    requests = (
+        f"{counts['read']} reads, {counts['write']} writes"
+        + (f", {faulted} answered 429/503 by injected faults" if faulted else "")
+        + " (log: .sandbox/emulators/requests.jsonl)"
     )
-    for name, project in outputs.get("vercelProjects", {}).items():
-        table.add_row("Vercel project", name, project["url"])
-    for name, app in outputs.get("herokuApps", {}).items():
-        table.add_row("Heroku app", name, app["url"])
-    for name in outputs.get("calendlySubscriptions", []):
-        table.add_row("Calendly webhook", name, "registered in the Calendly emulator")
-    for step in outputs.get("manualSteps", []):
-        table.add_row("manual step", step["webhook"], f"{step['where']}: {step['url']} ({len(step['events'])} events)")
-    for name, url, verdict in health_checks(outputs, console):
-        table.add_row("health check", name, f"{url}: {verdict}")
-    counts = Counter(("write" if r["method"] != "GET" else "read") for r in sb.requests())
-    table.add_row(
-        "API requests",
-        "all emulators",
-        f"{counts['read']} reads, {counts['write']} writes (log: .sandbox/emulators/requests.jsonl)",
-    )
-    console.print(table)
-    console.print(f"Endpoints: {json.dumps(sb.urls)}")
+    print_summary(console, sb.resource_count(), seconds, outputs, checks, requests, sb.urls)
 
 
-def up(sb: Sandbox, fault_args: list[str]) -> None:
+def print_summary(
+    console: Console,
+    resources: int,
+    seconds: float,
+    outputs: dict[str, Any],
+    checks: list[tuple[str, str, str]],
+    requests: str,
+    urls: dict[str, str],
+) -> None:
+    """What `sandbox up` made, by kind: apps and projects with their URLs, webhooks, manual steps,
+    health checks, this run's API requests, the emulators' endpoints."""
+    p = Printer(console)
+    p.line(Text("sandbox stack", style="bold"), f": {resources} resources, {seconds:.1f} s")
+    sections: list[tuple[str, list[tuple[str, str]]]] = [
+        ("Vercel projects", [(name, project["url"]) for name, project in outputs.get("vercelProjects", {}).items()]),
+        ("Heroku apps", [(name, app["url"]) for name, app in outputs.get("herokuApps", {}).items()]),
+        ("Calendly webhooks", [(n, "registered in the Calendly emulator") for n in outputs.get("calendlySubscriptions", [])]),
+        (
+            "Manual steps",
+            [
+                (step["webhook"], f"{step['where']}: {step['url']} ({len(step['events'])} events)")
+                for step in outputs.get("manualSteps", [])
+            ],
+        ),
+    ]
+    for title, rows in sections:
+        if rows:
+            p.line(f"{title}:")
+            for name, detail in rows:
+                p.kv(f"{name}:", detail, indent=2)
+    if checks:
+        p.line("Health checks:")
+        for name, url, verdict in checks:
+            p.kv(f"{name}:", verdict, indent=2)
+            p.line(url, indent=6)
+    p.kv("API requests this run:", requests)
+    p.line("Endpoints:")
+    for name, url in urls.items():
+        p.kv(f"{name}:", url, indent=2)
+
+
+def reconcile(sb: Sandbox, first: dict[str, Any]) -> dict[str, Any]:
+    """Adopt what lost responses left on the platforms (the same reconciliation as `launchplan repair`);
+    answers the preview of what is left to do."""
+    try:
+        adopted, _, last = repair.reconcile(sb.stack(), apply=True, first=first)
+    except repair.RepairError as exc:
+        raise SandboxError(f"not adopted, because it is not the declared object: {exc}") from None
+    except StackError as exc:
+        kind, reason = failure_cause(str(exc))
+        raise EngineRunError(f"reconciliation failed ({kind}: {reason})", kind, str(exc)) from None
+    except PlatformApiError as exc:
+        raise EngineRunError(f"reconciliation failed (network: {exc})", "network", str(exc)) from None
+    for f in adopted:
+        sb.console.print(f"[yellow]Adopted[/] {f.name}: {f.detail} (it existed on the platform but not in the state)")
+    return last
+
+
+def refresh(sb: Sandbox) -> None:
+    """Reconcile live changes instead of hiding them: `pulumi refresh`, then sensitive values whose
+    platform metadata says they changed out of band are re-adopted, so the apply writes the declared value."""
+    from scripts import drift  # drift imports the stack module only: no cycle at import time
+
+    try:
+        with sb.console.status("pulumi refresh…"):
+            sb.pulumi("refresh", "--yes", "--skip-preview", "--non-interactive")
+    except EngineRunError as exc:
+        if not exc.transient:
+            raise
+        sb.console.print(f"[yellow]Refresh incomplete ({exc.kind}): live changes are reconciled on the next attempt.[/]")
+        return
+    stack = sb.stack()
+    try:
+        changed = drift.sensitive_changes(stack)
+    except (StackError, PlatformApiError) as exc:
+        sb.console.print(f"[yellow]Could not read the platforms' metadata of sensitive values: {exc}[/]")
+        return
+    for finding in changed:
+        sb.console.print(
+            f"[yellow]Changed outside Pulumi[/]: {finding.resource}: {finding.detail}; the declared value is set again."
+        )
+    if changed:
+        urns = [f.urn for f in changed if f.urn]
+        for urn in urns:
+            sb.pulumi("state", "delete", urn, "--yes", "--non-interactive")
+
+
+def apply(sb: Sandbox, refresh_first: bool) -> None:
+    """One attempt: refresh, preview, adopt orphans, apply what is left."""
+    if refresh_first:
+        refresh(sb)
+    with sb.console.status("pulumi preview…"):
+        preview = json.loads(sb.pulumi("preview", "--json", "--non-interactive").stdout)
+    preview = reconcile(sb, preview)
+    ops = Counter(step["op"] for step in preview.get("steps", []) if step["op"] != "same")
+    if not ops:
+        sb.console.print("[green]Nothing to change[/]: the sandbox already matches the stack file.")
+        return
+    sb.console.print("Preview: " + ", ".join(f"{n} to {op}" for op, n in sorted(ops.items())))
+    sb.pulumi("up", "--yes", "--skip-preview", "--non-interactive", "--continue-on-error", stream=True)
+
+
+def up(sb: Sandbox, knobs: Knobs | None = None, refresh_first: bool = True) -> None:
+    knobs = knobs or Knobs()
     started = time.perf_counter()
     sb.check_stack_file()
     sb.ensure_engine()
+    stopped = stop_orphaned_runs(where=str(sb.dir / "pulumi-state"))
+    if stopped:
+        sb.console.print(f"[yellow]Stopped {len(stopped)} engine processes an interrupted run left behind.[/]")
+    seed = knobs.fault_seed if knobs.fault_seed is not None else random.SystemRandom().randrange(2**31)
     with sb.console.status("Starting the API emulators…"):
-        sb.start_emulators(fault_args)
+        sb.start_emulators(knobs.args(seed))
+    if knobs.active:
+        sb.console.print(f"Faults injected with seed {seed} (repeat them with --fault-seed {seed}).")
+    mark = sb.request_mark()
     for line in sb.repair_backend():
         sb.console.print(f"[yellow]State left by an interrupted run: {line}.[/]")
     with sb.console.status("Selecting the sandbox stack…"):
@@ -352,34 +576,54 @@ def up(sb: Sandbox, fault_args: list[str]) -> None:
         sb.console.print(f"[yellow]Removed the lock of an interrupted run (pid {pid}, no longer running).[/]")
     for line in sb.recover_pending_creates():
         sb.console.print(f"[yellow]Interrupted create, {line}[/]")
-    with sb.console.status("pulumi preview…"):
-        preview = json.loads(sb.pulumi("preview", "--json", "--non-interactive").stdout)
-    ops = Counter(step["op"] for step in preview.get("steps", []) if step["op"] != "same")
-    if not ops:
-        sb.console.print("[green]Nothing to change[/]: the sandbox already matches the stack file.")
-    else:
-        sb.console.print("Preview: " + ", ".join(f"{n} to {op}" for op, n in sorted(ops.items())))
-        sb.pulumi("up", "--yes", "--skip-preview", "--non-interactive", stream=True)
-    summary(sb, sb.outputs(), time.perf_counter() - started)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            apply(sb, refresh_first)
+            break
+        except EngineRunError as exc:
+            if not exc.transient or attempt == ATTEMPTS:
+                raise
+            sb.console.print(f"[yellow]Attempt {attempt} failed ({exc.kind}: {cause_label(exc.kind)}); trying again.[/]")
+            time.sleep(0.5 * attempt)
+    summary(sb, sb.outputs(), time.perf_counter() - started, since=mark)
 
 
 def down(sb: Sandbox, destroy_protected: bool) -> None:
     require_engine()
-    if (sb.dir / "pulumi-state").exists() and sb.resource_count():
-        sb.select_stack()
-        if destroy_protected:
-            sb.pulumi("state", "unprotect", "--all", "--yes")
-        proc = sb.pulumi("destroy", "--yes", "--skip-preview", "--non-interactive", stream=True, check=False)
-        if proc.returncode != 0:
-            raise SandboxError("destroy stopped (see above); a protected database is only destroyed with --destroy-protected")
-    stopped = sb.stop_emulators()
+    try:
+        if (sb.dir / "pulumi-state").exists() and sb.resource_count():
+            destroy(sb, destroy_protected)
+    finally:  # the emulators never outlive `down`, even when the destroy failed (their state stays on disk)
+        stopped = sb.stop_emulators()
     sb.console.print("Sandbox destroyed" + ("; emulators stopped." if stopped else "; no emulators were running."))
+
+
+def destroy(sb: Sandbox, destroy_protected: bool) -> None:
+    sb.check_stack_file()  # the stack file must send the providers to these emulators, or nothing is destroyed
+    stop_orphaned_runs(where=str(sb.dir / "pulumi-state"))
+    if sb.running_faults():  # faults would fail the destroy half-way: restart the emulators without them
+        sb.stop_emulators()
+    sb.start_emulators([])
+    sb.select_stack()
+    sb.recover_pending_creates()
+    try:  # what a lost response left outside the state is adopted first, so the destroy removes it too
+        for f in repair.reconcile(sb.stack(), apply=True)[0]:
+            sb.console.print(f"[yellow]Adopted[/] {f.name} to destroy it: {f.detail}")
+    except repair.RepairError as exc:
+        sb.console.print(f"[yellow]Left alone, not the declared objects: {exc}[/]")
+    if destroy_protected:
+        sb.pulumi("state", "unprotect", "--all", "--yes")
+    try:
+        sb.pulumi("destroy", "--yes", "--skip-preview", "--non-interactive", stream=True)
+    except EngineRunError as exc:
+        hint = " (pass --destroy-protected to destroy it too)" if exc.kind == "protected" and not destroy_protected else ""
+        raise SandboxError(f"destroy stopped by {cause_label(exc.kind)}{hint}: {failure_cause(exc.detail)[1]}") from None
 
 
 def status(sb: Sandbox) -> dict[str, Any]:
     pid = sb._pid()
     report = {
-        "emulators": {"running": bool(pid and sb._listening()), "pid": pid, "endpoints": sb.urls},
+        "emulators": {"running": bool(pid and sb._listening()), "pid": pid, "endpoints": sb.urls, "faults": sb.running_faults()},
         "stack": {"resources": sb.resource_count() if (BIN / "pulumi").exists() else None},
         "requests": dict(Counter(f"{r['service']} {'write' if r['method'] != 'GET' else 'read'}" for r in sb.requests())),
     }
@@ -399,8 +643,22 @@ PortOption = Annotated[
 
 
 def _sandbox(port: Optional[int]) -> Sandbox:
+    """The sandbox of this project; a bad port is refused (exit 2) before anything starts."""
+    problem = port_problem(port) if port is not None else None
+    if problem:
+        fail(problem)
     project = find_project_root()
     return Sandbox(project, out, port if port is not None else base_port(project))
+
+
+def _run(action: Callable[[], None]) -> None:
+    """Run a sandbox action, naming the cause of a failure (engine, network, policy, protected, ...)."""
+    try:
+        action()
+    except EngineRunError as exc:
+        fail(f"{exc} — caused by {cause_label(exc.kind)}", 1)
+    except (SandboxError, StackError, EngineMissingError) as exc:
+        fail(str(exc), 1)
 
 
 @sandbox_app.command("up")
@@ -410,19 +668,25 @@ def sandbox_up(
     retry_after: Annotated[float, typer.Option(help="Fault: Retry-After seconds on each 429.")] = 1.0,
     error_rate: Annotated[float, typer.Option(help="Fault: fraction of requests answered with 503.")] = 0.0,
     latency_ms: Annotated[int, typer.Option(help="Fault: latency added to every request.")] = 0,
+    fault_seed: Annotated[
+        Optional[int], typer.Option(help="Fault: the seed that draws which requests fail (default: random, printed).")
+    ] = None,
+    fail_after_create: Annotated[
+        Optional[str],
+        typer.Option(help='Fault: after a create matching this regex ("POST /v8/projects") the next request 503s.'),
+    ] = None,
+    lose_create_response: Annotated[
+        Optional[str], typer.Option(help="Fault: a create matching this regex is made, but its answer is a 503.")
+    ] = None,
+    refresh: Annotated[bool, typer.Option(help="Refresh from the platforms first, so live changes are reconciled.")] = True,
 ) -> None:
     """Start the emulators, build the engine if missing, preview and apply the sandbox stack, print a summary."""
-    faults = [
-        f"--rate-limit-every={rate_limit_every}",
-        f"--retry-after={retry_after}",
-        f"--error-rate={error_rate}",
-        f"--latency-ms={latency_ms}",
-    ]
-    faults = faults if (rate_limit_every or error_rate or latency_ms) else []
-    try:
-        up(_sandbox(port), faults)
-    except SandboxError as exc:
-        fail(str(exc), 1)
+    knobs = Knobs(rate_limit_every, retry_after, error_rate, latency_ms, fault_seed, fail_after_create, lose_create_response)
+    problems = knobs.problems()
+    if problems:
+        fail("; ".join(problems))  # exit 2: nothing was started
+    sb = _sandbox(port)
+    _run(lambda: up(sb, knobs, refresh))
 
 
 @sandbox_app.command("down")
@@ -431,10 +695,8 @@ def sandbox_down(
     destroy_protected: Annotated[bool, typer.Option(help="Also destroy protected databases.")] = False,
 ) -> None:
     """Destroy the sandbox stack and stop the emulators."""
-    try:
-        down(_sandbox(port), destroy_protected)
-    except SandboxError as exc:
-        fail(str(exc), 1)
+    sb = _sandbox(port)
+    _run(lambda: down(sb, destroy_protected))
 
 
 @sandbox_app.command("status")
@@ -443,14 +705,32 @@ def sandbox_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What runs: the emulators, the stack's resources, request counts."""
-    report = status(_sandbox(port))
+    sb = _sandbox(port)
+    report = status(sb)
     if as_json:
         print(json.dumps(report, indent=2))
         return
+    print_status(report, out)
+
+
+def print_status(report: dict[str, Any], console: Console) -> None:
+    """The emulators, the sandbox stack and the request counts of a `status` report."""
+    p = Printer(console)
     emulators = report["emulators"]
-    out.print(f"emulators: {'running (pid ' + str(emulators['pid']) + ')' if emulators['running'] else 'stopped'}")
+    running = Text(f"running (pid {emulators['pid']})", style="green") if emulators["running"] else "stopped"
+    p.line(Text("emulators", style="bold"), ": ", running)
+    if emulators.get("faults"):
+        p.kv("faults:", " ".join(emulators["faults"]), indent=2)
     for name, url in emulators["endpoints"].items():
-        out.print(f"  {name}: {url}")
-    out.print(f"sandbox stack: {report['stack']['resources']} resources")
+        p.kv(f"{name}:", url, indent=2)
+    resources = report["stack"]["resources"]
+    if resources is None:
+        stack = "unknown: the offline engine is not built (`make engine`)"
+    elif resources == 0:
+        stack = "no resources (`launchplan sandbox up` creates them)"
+    else:
+        stack = f"{resources} resource{'s' if resources != 1 else ''}"
+    p.line(Text("sandbox stack", style="bold"), f": {stack}")
+    p.line(Text("API requests", style="bold"), ":" if report["requests"] else ": none")
     for key, count in sorted(report["requests"].items()):
-        out.print(f"  {key}: {count}")
+        p.kv(f"{key}:", str(count), indent=2)

@@ -4,7 +4,6 @@ clients for the platform APIs it uses, all through the `pulumi` CLI's JSON outpu
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from infra.spec.load import load_spec
 from infra.spec.stack_config import StackConfig
 from infra.spec.stack_spec import Spec
 from scripts.project import require_stack_file
-from scripts.pulumi_cli import BIN, SANDBOX_STACK, pulumi_cli, sandbox_env
+from scripts.pulumi_cli import BIN, SANDBOX_STACK, pulumi_cli, run_engine, sandbox_env
 
 
 class StackError(RuntimeError):
@@ -37,12 +36,12 @@ class Stack:
 
     def cli(self) -> tuple[str, dict[str, str]]:
         if self.name == SANDBOX_STACK:  # its own backend and documented passphrase, on the offline engine
-            return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api)
+            return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api, self.spec.endpoints.heroku_api)
         return pulumi_cli()
 
     def pulumi(self, *args: str) -> str:
         binary, env = self.cli()
-        proc = subprocess.run([binary, *args, "--stack", self.name], cwd=self.project, env=env, capture_output=True, text=True)
+        proc = run_engine([binary, *args, "--stack", self.name], cwd=self.project, env=env)
         if proc.returncode != 0:
             detail = proc.stderr.strip() or proc.stdout.strip()
             if "passphrase" in detail.lower():
@@ -52,7 +51,7 @@ class Stack:
 
     def exists(self) -> bool:
         binary, env = self.cli()
-        proc = subprocess.run([binary, "stack", "ls", "--json"], cwd=self.project, env=env, capture_output=True, text=True)
+        proc = run_engine([binary, "stack", "ls", "--json"], cwd=self.project, env=env)
         return proc.returncode == 0 and any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))
 
     def resource_count(self) -> int:

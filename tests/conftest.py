@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,3 +47,48 @@ def pg() -> Iterator[EmbeddedPostgres]:
         server.start()
         yield server
         server.stop()
+
+
+# --- no process outlives the test run ---------------------------------------------------------------
+
+SESSION_MARKER = "LAUNCHPLAN_TEST_SESSION"
+
+
+def _session_processes(marker: str) -> dict[int, str]:
+    """pid -> command line of every live process (zombies aside) started under this test session."""
+    found = {}
+    needle = f"{SESSION_MARKER}={marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            stat = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if stat[0] != "Z":
+            found[int(entry.name)] = cmdline
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Every process the tests start inherits a marker of this session (subprocesses copy os.environ,
+    and the engine hands it on to its plugins); at the end none may still run. Leftovers are named,
+    then stopped so they do not outlive a failing run either."""
+    marker = uuid.uuid4().hex
+    os.environ[SESSION_MARKER] = marker
+    yield
+    deadline = time.monotonic() + 10  # processes told to stop at the very end get a moment to go
+    left = _session_processes(marker)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _session_processes(marker)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, "processes started by the tests are still running:\n" + "\n".join(
+        f"  {pid}: {cmd[:200]}" for pid, cmd in sorted(left.items())
+    )

@@ -145,7 +145,12 @@ def test_every_example_renders(path: Path) -> None:
 def test_sandbox_stack_sets_every_secret_it_reads_and_only_fake_ones() -> None:
     r = rendered(SANDBOX_FILE)
     assert r.spec.sandbox and r.missing_secrets == {}
-    assert r.spec.heroku.apps == {}  # no Heroku plugin can be built here (tools/engine/README.md)
-    assert all(url.startswith("http://127.0.0.1:") for url in (r.spec.endpoints.calendly_api, r.spec.endpoints.heroku_data_api))
+    # The runbooks' heart is a Heroku app with Postgres: the sandbox has one, with every part launchplan declares.
+    [app] = r.spec.heroku.apps.values()
+    assert app.postgres and app.postgres.backups and app.postgres.extensions and app.postgres.schemas
+    assert app.formation and app.domains and app.env and app.secret_env and app.generated_env
+    endpoints = r.spec.endpoints
+    urls = (endpoints.calendly_api, endpoints.heroku_data_api, endpoints.heroku_api, endpoints.vercel_api)
+    assert all(url.startswith("http://127.0.0.1:") for url in urls)
     text = SANDBOX_FILE.read_text()
     assert "launchplan-sandbox" in text and "FAKE" in text  # the passphrase is documented as sandbox-only

@@ -12,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from ipaddress import ip_address
 
+from infra.spec.secrecy import looks_secret as looks_secret  # decided there; kept importable from here
+
 
 @dataclass(frozen=True)
 class PostgresPlan:
@@ -167,19 +169,6 @@ CALENDLY_EVENTS = {
 # Arrivy has no registration API; its event names are upper-case identifiers.
 ARRIVY_EVENT_PATTERN = re.compile(r"^[A-Z][A-Z_]*$")
 
-# A name that holds a credential. Public-by-design names (NEXT_PUBLIC_*, *_PUBLISHABLE_KEY) are not.
-_SECRET_NAME = re.compile(
-    r"(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|_KEY$|_KEY_BASE$|APIKEY|API_KEY|_DSN$"
-    r"|(^|_)(DATABASE|REDIS|POSTGRES(QL)?|MONGO(DB)?|AMQP|RABBITMQ|CLOUDAMQP)_URL$)"
-)
-_PUBLIC_NAME = re.compile(r"(^NEXT_PUBLIC_|^VITE_PUBLIC_|PUBLISHABLE|PUBLIC_KEY$)")
-
-
-def looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return bool(_SECRET_NAME.search(upper)) and not _PUBLIC_NAME.search(upper)
-
-
 # Config vars Heroku (or an add-on) sets itself: declaring them would fight the platform.
 HEROKU_MANAGED_VARS = re.compile(r"^(DATABASE_URL|HEROKU_POSTGRESQL_[A-Z_]+_URL|HEROKU_[A-Z_]+)$")
 
@@ -188,6 +177,8 @@ HEROKU_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9_-]{0,29}$")
 PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# PostgreSQL extension names are file names: no "--", no leading or trailing "-" (extension.c).
+PG_EXTENSION = re.compile(r"^[a-z0-9_]+(-[a-z0-9_]+)*$")
 CONFIG_KEY = re.compile(r"^([a-z][a-z0-9-]*:)?[A-Za-z][A-Za-z0-9_]*$")
 
 

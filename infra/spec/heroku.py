@@ -9,7 +9,16 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.spec import catalog
-from infra.spec.common import HealthCheck, Model, check_env_names, check_hostnames, full_key, suggested_config_key
+from infra.spec.common import (
+    PROVIDER_CREDENTIALS,
+    HealthCheck,
+    Model,
+    check_env_names,
+    check_hostnames,
+    full_key,
+    suggested_config_key,
+)
+from infra.spec.secrecy import secret_value, shown
 from infra.spec.problems import did_you_mean, invalid, set_secret_command
 
 
@@ -37,7 +46,7 @@ class Backups(Model):
         zones = _timezones()
         if tz not in zones:
             raise invalid(
-                f"'{tz}' is not an IANA timezone",
+                f"{shown(tz)} is not an IANA timezone",
                 f"{did_you_mean(tz, zones)}use a name from the IANA database, e.g. America/Los_Angeles or UTC",
             )
         return tz
@@ -81,10 +90,10 @@ class Role(Model):
     grants: list[Grant] = []
 
 
-def _unique_identifiers(values: list[str], what: str) -> list[str]:
+def _unique_identifiers(values: list[str], what: str, check: bool = True) -> list[str]:
     for value in values:
-        if not catalog.PG_IDENTIFIER.match(value):
-            raise invalid(f"'{value}' is not a valid {what} name", "use lower-case letters, digits and _")
+        if check and not catalog.PG_IDENTIFIER.match(value):
+            raise invalid(f"{shown(value)} is not a valid {what} name", "use lower-case letters, digits and _")
     dupes = sorted({v for v in values if values.count(v) > 1})
     if dupes:
         raise invalid(f"{what} listed twice: {', '.join(dupes)}", "list each once")
@@ -108,25 +117,39 @@ class PostgresSpec(Model):
         if info is None:
             current = [p for p, i in catalog.POSTGRES_PLANS.items() if not i.retired]
             raise invalid(
-                f"'{plan}' is not a Heroku Postgres plan",
+                f"{shown(plan)} is not a Heroku Postgres plan",
                 f"{did_you_mean(plan, current)}use essential-0..2, or standard-, premium-, private- or shield- "
                 "followed by 0 or 2..10",
             )
         if info.retired:
-            raise invalid(f"plan '{plan}' is retired by Heroku", f"use '{info.replacement}'")
+            raise invalid(f"plan {shown(plan)} is retired by Heroku", f"use '{info.replacement}'")
         return plan
 
-    @field_validator("extensions", "schemas")
+    @field_validator("extensions")
     @classmethod
-    def _names(cls, values: list[str], info: ValidationInfo) -> list[str]:
-        return _unique_identifiers(values, info.field_name[:-1] if info.field_name else "name")
+    def _extensions(cls, values: list[str]) -> list[str]:
+        # PostgreSQL's check_valid_extension_name: not empty, no "--", no leading or trailing "-",
+        # no directory separator; a name, so at most 63 bytes. `uuid-ossp` is valid.
+        for value in values:
+            if not catalog.PG_EXTENSION.match(value) or len(value.encode()) > 63:
+                raise invalid(
+                    f"{shown(value)} is not a PostgreSQL extension name",
+                    "use the extension's name as `heroku pg:extensions` or CREATE EXTENSION knows it, "
+                    "e.g. pg_stat_statements or uuid-ossp (letters, digits, _ and single inner dashes)",
+                )
+        return _unique_identifiers(values, "extension", check=False)
+
+    @field_validator("schemas")
+    @classmethod
+    def _names(cls, values: list[str]) -> list[str]:
+        return _unique_identifiers(values, "schema")
 
     @field_validator("roles")
     @classmethod
     def _roles(cls, roles: dict[str, Role]) -> dict[str, Role]:
         for name in roles:
             if not catalog.PG_IDENTIFIER.match(name):
-                raise invalid(f"'{name}' is not a valid role name", "use lower-case letters, digits and _", name)
+                raise invalid(f"{shown(name)} is not a valid role name", "use lower-case letters, digits and _", name)
         return roles
 
     @model_validator(mode="after")
@@ -150,7 +173,7 @@ class Formation(Model):
         size = size.lower()
         if size not in catalog.DYNO_SIZES:
             raise invalid(
-                f"'{size}' is not a Heroku dyno size",
+                f"{shown(size)} is not a Heroku dyno size",
                 f"{did_you_mean(size, catalog.DYNO_SIZES)}use one of: {', '.join(sorted(catalog.DYNO_SIZES))}",
             )
         return size
@@ -180,7 +203,7 @@ class HerokuAppSpec(Model):
     @classmethod
     def _region(cls, region: str) -> str:
         if region not in catalog.HEROKU_REGIONS:
-            raise invalid(f"'{region}' is not a Heroku Common Runtime region", "use 'us' or 'eu'")
+            raise invalid(f"{shown(region)} is not a Heroku Common Runtime region", "use 'us' or 'eu'")
         return region
 
     @field_validator("stack")
@@ -188,7 +211,7 @@ class HerokuAppSpec(Model):
     def _stack(cls, stack: str) -> str:
         if stack not in catalog.HEROKU_STACKS:
             raise invalid(
-                f"'{stack}' is not a supported Heroku stack",
+                f"{shown(stack)} is not a supported Heroku stack",
                 f"{did_you_mean(stack, catalog.HEROKU_STACKS)}use one of: {', '.join(sorted(catalog.HEROKU_STACKS))}",
             )
         return stack
@@ -199,7 +222,7 @@ class HerokuAppSpec(Model):
         for process in formation:
             if not catalog.PROCESS_TYPE.match(process):
                 raise invalid(
-                    f"'{process}' is not a Procfile process type", "use lower-case letters, e.g. web or worker", process
+                    f"{shown(process)} is not a Procfile process type", "use lower-case letters, e.g. web or worker", process
                 )
         return formation
 
@@ -228,14 +251,39 @@ class HerokuAppSpec(Model):
 
     @field_validator("secret_env", "generated_env")
     @classmethod
-    def _other_env(cls, env: dict[str, Any]) -> dict[str, Any]:
+    def _other_env(cls, env: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         check_env_names(env)
+        stack = (info.context or {}).get("stack", "STACK")
         for name, ref in env.items():
             if catalog.HEROKU_MANAGED_VARS.match(name):
                 raise invalid(f"{name} is set by Heroku itself", f"remove {name}: the Postgres add-on provides it", name)
-            if isinstance(ref, str) and not catalog.CONFIG_KEY.match(ref):
-                raise invalid(f"'{ref}' is not a config key name", "use a camelCase name such as smtpPassword", name)
+            if isinstance(ref, str):
+                check_config_key_ref(ref, name, stack, "secretEnv", name)
         return env
+
+
+def check_config_key_ref(ref: str, env_name: str, stack: str, where: str, key: str | None = None) -> None:
+    """A reference to a secret config key (secretEnv, fromConfig): a key *name*, never the secret.
+    The text is never echoed: a value pasted here is most likely the credential itself."""
+    suggested = suggested_config_key(env_name)
+    if full_key(suggested) in PROVIDER_CREDENTIALS or full_key(suggested) == full_key(ref):
+        suggested = "app" + suggested[:1].upper() + suggested[1:]  # its own key, never launchplan's credential
+    command = set_secret_command(stack, full_key(suggested))
+    how = f"run `{command}` (it prompts for the value) and write {where}: {{{env_name}: {suggested}}}"
+    if where == "fromConfig":
+        how = f"run `{command}` (it prompts for the value) and write fromConfig: {suggested}"
+    if secret_value(ref) is not None or not catalog.CONFIG_KEY.match(ref):
+        raise invalid(
+            "is not a config key name (the text is not shown: it looks like a value, perhaps the secret itself)",
+            f"name the secret config key instead: {how}",
+            key,
+        )
+    if full_key(ref) in PROVIDER_CREDENTIALS:
+        raise invalid(
+            f"reads {full_key(ref)}, the credential launchplan itself deploys with, into an app's env",
+            f"give the app its own secret (least privilege; rotated on its own): {how}",
+            key,
+        )
 
 
 class Heroku(Model):
@@ -248,7 +296,7 @@ class Heroku(Model):
         for name in apps:
             if not catalog.HEROKU_APP_NAME.match(name):
                 raise invalid(
-                    f"'{name}' is not a valid Heroku app name",
+                    f"{shown(name)} is not a valid Heroku app name",
                     "use 3-30 lower-case letters, digits and dashes, starting with a letter",
                     name,
                 )

@@ -37,10 +37,11 @@ def json_schema() -> dict[str, Any]:
             "config": {
                 "type": "object",
                 "properties": props,
-                # Any other key (provider settings, secrets): a scalar or a `secure:` value.
+                # Any other key (provider settings, secrets): a scalar, a `secure:` value, or a provider's
+                # structured setting (e.g. heroku:delays).
                 "patternProperties": {
                     f"^(?!{NAMESPACE}:({'|'.join(SECTIONS)})$)[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$": {
-                        "anyOf": [secure, {"type": ["string", "number", "boolean"]}]
+                        "anyOf": [secure, {"type": ["string", "number", "boolean", "object", "array"]}]
                     }
                 },
                 "additionalProperties": False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.spec.common import NAMESPACE, Model, full_key
+from infra.spec.common import PROVIDER_CREDENTIALS as PROVIDER_CREDENTIALS  # kept importable from here
 from infra.spec.heroku import Heroku, HerokuAppSpec
 from infra.spec.vercel import Vercel
 from infra.spec.webhooks import CalendlyWebhookSpec, Endpoints, WebhookSpec
@@ -77,8 +78,3 @@ class Spec(Model):
                 if var.from_config:
                     refs.setdefault(full_key(var.from_config), f"launchplan:vercel.projects.{project_name}.env[{i}].fromConfig")
         return refs
-
-
-# Read by the providers themselves (or by launchplan's dynamic providers at configure time),
-# never handed to a resource as an input.
-PROVIDER_CREDENTIALS = frozenset({"heroku:apiKey", "vercel:apiToken", f"{NAMESPACE}:calendlyToken"})

@@ -8,6 +8,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.spec import catalog
 from infra.spec.common import HealthCheck, Model, Target, check_env_names, check_hostnames, full_key, suggested_config_key
+from infra.spec.secrecy import shown
+from infra.spec.heroku import check_config_key_ref
 from infra.spec.problems import did_you_mean, invalid, set_secret_command
 
 
@@ -24,6 +26,14 @@ class VercelEnvVar(Model):
     def _key(cls, key: str) -> str:
         check_env_names({key: None}, extend_path=False)
         return key
+
+    @field_validator("from_config")
+    @classmethod
+    def _from_config(cls, ref: str | None, info: ValidationInfo) -> str | None:
+        if ref is not None:
+            key = info.data.get("key") if isinstance(info.data.get("key"), str) else "ENV_NAME"
+            check_config_key_ref(ref, key, (info.context or {}).get("stack", "STACK"), "fromConfig")
+        return ref
 
     @field_validator("targets")
     @classmethod
@@ -76,7 +86,7 @@ class VercelProjectSpec(Model):
     def _framework(cls, framework: str | None) -> str | None:
         if framework is not None and framework not in catalog.VERCEL_FRAMEWORKS:
             raise invalid(
-                f"'{framework}' is not a Vercel framework preset",
+                f"{shown(framework)} is not a Vercel framework preset",
                 f"{did_you_mean(framework, catalog.VERCEL_FRAMEWORKS)}use a preset slug such as nextjs or vite",
             )
         return framework
@@ -97,5 +107,5 @@ class Vercel(Model):
         for name in projects:
             if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,99}", name) or "---" in name:
                 fix = "use up to 100 lower-case letters, digits, . _ -"
-                raise invalid(f"'{name}' is not a valid Vercel project name", fix, name)
+                raise invalid(f"{shown(name)} is not a valid Vercel project name", fix, name)
         return projects

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.spec import catalog
 from infra.spec.common import Model, Target, check_env_names, check_url
+from infra.spec.secrecy import shown
 from infra.spec.problems import did_you_mean, invalid
 
 
@@ -63,7 +64,7 @@ class CalendlyWebhookSpec(_WebhookSpec):
         for event in events:
             if event not in catalog.CALENDLY_EVENTS:
                 raise invalid(
-                    f"'{event}' is not a Calendly webhook event",
+                    f"{shown(event)} is not a Calendly webhook event",
                     f"{did_you_mean(event, catalog.CALENDLY_EVENTS)}use one of: {', '.join(sorted(catalog.CALENDLY_EVENTS))}",
                 )
         return _unique_events(events)
@@ -71,10 +72,14 @@ class CalendlyWebhookSpec(_WebhookSpec):
     @field_validator("organization", "user", "group")
     @classmethod
     def _uri(cls, uri: str | None, info: ValidationInfo) -> str | None:
-        if uri is not None and not re.match(r"^https?://[^/]+/(organizations|users|groups)/[A-Za-z0-9-]+$", uri):
+        # Calendly names every organization, user and group by its API URI, e.g.
+        # https://api.calendly.com/organizations/AAAA (GET /users/me returns yours).
+        field = info.field_name or "organization"
+        if uri is not None and not re.match(rf"^https://api\.calendly\.com/{field}s/[A-Za-z0-9-]+$", uri):
             raise invalid(
-                f"'{uri}' is not a Calendly {info.field_name} URI",
-                f"copy the URI from GET /users/me, e.g. https://api.calendly.com/{info.field_name}s/AAAA",
+                f"{shown(uri)} is not a Calendly {field} URI",
+                f"copy the `current_{field}` URI from GET https://api.calendly.com/users/me, "
+                f"e.g. https://api.calendly.com/{field}s/AAAA",
             )
         return uri
 
@@ -97,7 +102,7 @@ class ArrivyWebhookSpec(_WebhookSpec):
     def _events(cls, events: list[str]) -> list[str]:
         for event in events:
             if not catalog.ARRIVY_EVENT_PATTERN.match(event):
-                raise invalid(f"'{event}' is not an Arrivy event type", "use Arrivy's upper-case names, e.g. TASK_CREATED")
+                raise invalid(f"{shown(event)} is not an Arrivy event type", "use Arrivy's upper-case names, e.g. TASK_CREATED")
         return _unique_events(events)
 
 

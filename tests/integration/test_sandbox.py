@@ -11,10 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from infra.spec.stack_config import StackConfig
+from scripts.clone_data import psql
 from scripts.pulumi_cli import ROOT
+from scripts.render import render
 from tests.support.sandbox import launchplan, sandbox_copy
 
 pytestmark = pytest.mark.integration
+
+
+def _psql(database_url: str, sql: str) -> list[str]:
+    proc = subprocess.run([psql(), "-X", "-A", "-t", "-c", sql, database_url], capture_output=True, text=True, check=True)
+    return proc.stdout.split()
 
 
 def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
@@ -34,6 +42,25 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         receiver = next(e for e in state["envs"].values() if e["key"] == "CALENDLY_WEBHOOK_SIGNING_KEY")
         assert receiver["value"] == key and receiver["type"] == "sensitive"
 
+        # The Heroku app, through launchplan's own heroku and postgresql plugins.
+        heroku = json.loads((project / ".sandbox" / "emulators" / "heroku.json").read_text())
+        [app] = heroku["apps"].values()
+        assert app["name"] == "sandbox-bookings" and app["region"]["name"] == "us"
+        [addon] = heroku["addons"].values()
+        assert addon["plan"]["name"] == "heroku-postgresql:essential-0" and addon["state"] == "provisioned"
+        assert [(f["type"], f["size"].lower(), f["quantity"]) for f in heroku["formation"][app["id"]].values()] == [
+            ("web", "basic", 1)
+        ]
+        assert [d["hostname"] for d in heroku["domains"].values()] == ["bookings.sandbox.example.com"]
+        config = heroku["config_vars"][app["id"]]
+        assert {"NODE_ENV", "LOG_LEVEL", "SMTP_PASSWORD", "SECRET_KEY_BASE", "DATABASE_URL"} <= set(config)
+        assert config["SMTP_PASSWORD"] == "sandbox-smtp-password" and len(config["SECRET_KEY_BASE"]) == 64
+        schedules = json.loads((project / ".sandbox" / "emulators" / "heroku-data.json").read_text())["schedules"]
+        assert [(int(s["hour"]), s["timezone"]) for s in schedules[addon["id"]]] == [(2, "America/Los_Angeles")]
+        extensions = _psql(config["DATABASE_URL"], "SELECT extname FROM pg_extension ORDER BY 1")
+        assert {"citext", "pg_trgm"} <= set(extensions)
+        assert _psql(config["DATABASE_URL"], "SELECT nspname FROM pg_namespace WHERE nspname = 'reporting'") == ["reporting"]
+
         log = project / ".sandbox" / "emulators" / "requests.jsonl"
         writes_before = sum(1 for line in log.read_text().splitlines() if json.loads(line)["method"] != "GET")
         again = launchplan(project, "sandbox", "up", port)
@@ -42,11 +69,14 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         assert writes_after == writes_before, "a second up with nothing changed writes nothing"
 
         report = json.loads(launchplan(project, "sandbox", "status", port, "--json").stdout)
-        assert report["emulators"]["running"] and report["stack"]["resources"] == 15
+        declared = render(StackConfig.from_file(project / "Pulumi.sandbox.yaml")).resources
+        assert report["emulators"]["running"]
+        assert report["stack"]["resources"] == sum(1 for r in declared if not r.type.startswith("pulumi:"))
 
         stack_text = (project / "Pulumi.sandbox.yaml").read_text()
         state = "".join(p.read_text() for p in (project / ".sandbox" / "pulumi-state").rglob("*.json"))
-        for fake in ("5a4db0c0ffee5a4db0c0ffee", "sandbox-calendly-token", "sandbox-arrivy-key", "sandbox-arrivy-token"):
+        fakes = ("5a4db0c0ffee5a4db0c0ffee", "sandbox-calendly-token", "sandbox-arrivy-key", "sandbox-arrivy-token")
+        for fake in (*fakes, "sandbox-heroku-key-0000", "sandbox-smtp-password"):
             assert fake not in first.stdout + again.stdout + stack_text + log.read_text() + state
     finally:
         down = launchplan(project, "sandbox", "down", port)

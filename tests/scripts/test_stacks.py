@@ -40,7 +40,7 @@ def test_a_sandbox_stack_runs_on_its_own_backend_and_passphrase(monkeypatch: pyt
     assert stack.spec.sandbox and stack.file == SANDBOX_FILE
     binary, env = stack.cli()
     assert binary == str(pulumi_cli.BIN / "pulumi")
-    assert env == pulumi_cli.sandbox_env(ROOT, stack.spec.endpoints.vercel_api)
+    assert env == pulumi_cli.sandbox_env(ROOT, stack.spec.endpoints.vercel_api, stack.spec.endpoints.heroku_api)
     assert env["PULUMI_CONFIG_PASSPHRASE"] == pulumi_cli.SANDBOX_PASSPHRASE
     assert env["PULUMI_BACKEND_URL"] == f"file://{ROOT / '.sandbox' / 'pulumi-state'}"
     assert env["VERCEL_API_URL"] == stack.spec.endpoints.vercel_api
