@@ -46,11 +46,9 @@ check: lint test
 bench: setup
 	$(BIN)/python -m benchmarks.bench_plan
 
-## The offline Pulumi engine (CLI, language host, random and vercel plugins) into .engine/bin.
-## Heroku and PostgreSQL plugins cannot be built from the module proxy (tools/engine/README.md):
-## ENGINE_ALLOW_MISSING=1 builds the rest and names those two in a warning.
+## The offline Pulumi engine (CLI, language host, random, vercel, heroku and postgresql plugins) into .engine/bin.
 engine:
-	ENGINE_ALLOW_MISSING=1 bash tools/engine/build.sh
+	bash tools/engine/build.sh
 
 clean:
 	rm -rf $(VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache *.egg-info
