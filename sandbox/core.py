@@ -34,10 +34,11 @@ class Faults:
     error_rate: float = 0.0  # fraction of requests answering 503
     latency_ms: int = 0
     seed: int | None = None  # draws which requests fail; None: a fresh random seed (see `chosen_seed`)
-    # A create ("METHOD PATH", e.g. "POST /v8/projects") matching this regex is committed, then the next
-    # request to the same emulator answers 503: the read a client makes right after its create is lost.
+    # The first create ("METHOD PATH", e.g. "POST /v8/projects") matching this regex is committed, then the
+    # next request to the same emulator answers 503: the read a client makes right after its create is lost.
     fail_after_create: str | None = None
-    # A create matching this regex is committed, but its own answer is a 503: a response lost after commit.
+    # The first create matching this regex is committed, but its own answer is a 503: a response lost after
+    # commit. (Once per emulator start: a fault, not an outage.)
     lose_create_response: str | None = None
 
     def __post_init__(self) -> None:
@@ -103,6 +104,7 @@ class Emulator:
         self._random = random.Random(self.faults.seed)  # which requests fail: reproducible per seed
         self._count = 0
         self._fail_next = 0  # requests still to answer 503 after a matching create (fail_after_create)
+        self._fired: set[str] = set()  # the create knobs that have fired (each fires once)
         self.state: dict[str, Any] = self.initial_state()
         if state_file and state_file.exists():
             self.state = json.loads(state_file.read_text())
@@ -170,10 +172,14 @@ class Emulator:
                     return failure.status, self.error_body(failure.status, failure.error_id, str(failure)), {}
                 if request.method == "POST" and 200 <= status < 300 and not exempt:
                     what = f"{request.method} {request.path}"
-                    if f.fail_after_create and re.search(f.fail_after_create, what):
-                        with self.lock:
+                    with self.lock:
+                        if f.fail_after_create and "after" not in self._fired and re.search(f.fail_after_create, what):
+                            self._fired.add("after")
                             self._fail_next += 1
-                    if f.lose_create_response and re.search(f.lose_create_response, what):
+                        lose = f.lose_create_response and "lose" not in self._fired and re.search(f.lose_create_response, what)
+                        if lose:
+                            self._fired.add("lose")
+                    if lose:
                         return 503, self.error_body(503, "unavailable", "Service temporarily unavailable"), {}
                 return status, body, {}
         return 404, self.error_body(404, "not_found", f"No route for {request.method} {request.path}"), {}

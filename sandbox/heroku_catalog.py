@@ -41,3 +41,18 @@ POSTGRES_PLANS = {
         Plan("basic", retired=True, replacement="essential-1"),
     ]
 }
+
+# Monthly list prices in US cents (Heroku's published prices, heroku.com/pricing and
+# elements.heroku.com/addons/heroku-postgresql, 2025): what add-ons answer as `billed_price` and
+# expanded plans as `price`, so the CLI prints "~$0.069/hour" and "$50/month" for standard-0.
+POSTGRES_PRICES = {
+    "essential-0": 500, "essential-1": 900, "essential-2": 2000,
+    "standard-0": 5000, "standard-2": 20000, "standard-3": 40000, "standard-4": 75000, "standard-5": 140000,
+    "standard-6": 200000, "standard-7": 350000, "standard-8": 450000, "standard-9": 580000, "standard-10": 850000,
+    "premium-0": 20000, "premium-2": 35000, "premium-3": 75000, "premium-4": 120000, "premium-5": 250000,
+    "premium-6": 350000, "premium-7": 600000, "premium-8": 850000, "premium-9": 1100000, "premium-10": 1600000,
+    "private-0": 30000, "private-2": 60000, "private-3": 120000, "private-4": 180000, "private-5": 300000,
+    "private-6": 500000, "private-7": 700000, "private-8": 1000000, "private-9": 1300000, "private-10": 1900000,
+    "shield-0": 35000, "shield-2": 70000, "shield-3": 140000, "shield-4": 210000, "shield-5": 350000,
+    "shield-6": 580000, "shield-7": 800000, "shield-8": 1180000, "shield-9": 1500000, "shield-10": 2200000,
+}  # fmt: skip

@@ -278,7 +278,9 @@ def clone_command(
     stack_option: Annotated[
         Optional[str], typer.Option("--stack", "-s", help="SOURCE, as `pulumi config cp --stack` takes it.")
     ] = None,
-    dest_option: Annotated[Optional[str], typer.Option("--dest", help="DESTINATION, as `pulumi config cp --dest` takes it.")] = None,
+    dest_option: Annotated[
+        Optional[str], typer.Option("--dest", help="DESTINATION, as `pulumi config cp --dest` takes it.")
+    ] = None,
 ) -> None:
     """Create or update DESTINATION's config from SOURCE by reviewed rules; a dry run unless --yes.
 

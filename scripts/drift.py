@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -58,16 +59,41 @@ def live(stack: Stack) -> list[Drift]:
             found.append(Drift(stack.name, "live", name, "deleted outside Pulumi"))
             continue
         old, new = (meta.get("old") or {}).get("outputs") or {}, (meta.get("new") or {}).get("outputs") or {}
-        # The engine names changed properties in `diffs`; secret ones are masked on both sides.
-        keys = meta.get("diffs") or [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
-        for key in sorted(k for k in keys if k not in INTERNAL):
-            if _is_secret(old.get(key)) or _is_secret(new.get(key)):
+        # The engine names changed properties in `diffs`, and down to a map key in `detailedDiff`
+        # (`vars.NODE_ENV`, also inside a secret map: the key is named, its value never is);
+        # secret values are masked on both sides.
+        keys = list(meta.get("detailedDiff") or meta.get("diffs") or [])
+        keys = keys or [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
+        for key in sorted(k for k in keys if _path(k)[0] not in INTERNAL):
+            before, after = _at(old, key), _at(new, key)
+            if _is_secret(before) or _is_secret(after):
                 found.append(Drift(stack.name, "live", name, f"{key}: changed outside Pulumi (a secret: values hidden)"))
             else:
-                found.append(
-                    Drift(stack.name, "live", name, f"{key}: declared {_show(old.get(key))}, live {_show(new.get(key))}")
-                )
+                found.append(Drift(stack.name, "live", name, f"{key}: declared {_show(before)}, live {_show(after)}"))
     return found
+
+
+def _path(key: str) -> list[str | int]:
+    """The parts of an engine property path: `vars.NODE_ENV`, `env[0].key`, `tags["a.b"]`."""
+    parts: list[str | int] = []
+    for name, index, quoted in re.findall(r'([^.\[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]', key):
+        parts.append(int(index) if index else (quoted if quoted or not name else name))
+    return parts or [key]
+
+
+def _at(outputs: dict[str, Any], key: str) -> Any:
+    """The value at a property path; a secret on the way masks everything under it; None if absent."""
+    value: Any = outputs
+    for part in _path(key):
+        if _is_secret(value):
+            return value
+        if isinstance(part, int) and isinstance(value, list) and part < len(value):
+            value = value[part]
+        elif isinstance(part, str) and isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
 
 
 def _is_secret(value: Any) -> bool:

@@ -12,6 +12,7 @@ staging passed this gate (recorded in the records folder). `--allow URN
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -123,6 +124,34 @@ def policy_errors(text: str) -> list[str]:
     return [d.get("message", "").strip() for d in doc.get("diagnostics") or [] if d.get("severity") == "error"]
 
 
+# The engine's own refusal to replace or delete a protected resource (a preview shows it as an error
+# diagnostic, and for a replacement it forces on dependents, e.g. an app's region, no step at all).
+PROTECTED = re.compile(
+    r'unable to (replace|delete) resource "(urn:[^"]+)"(?: as part of replacing "(urn:[^"]+)")?\s+'
+    r"as it is currently marked for protection"
+)
+
+
+def protection_findings(text: str) -> tuple[list[Finding], list[str]]:
+    """Findings for the protected resources the engine refused to touch, and the error diagnostics
+    left over once those are taken out."""
+    findings, left = [], []
+    for message in policy_errors(text):
+        match = PROTECTED.search(message)
+        if match is None:
+            left.append(message)
+            continue
+        action, urn, cause = match.groups()
+        kind = GUARDED.get(urn.split("::")[2].rsplit("$", 1)[-1], "resource")
+        verb = "replaced" if action == "replace" else "deleted"
+        reason = f"protected {kind} would be {verb}"
+        if cause:
+            cause_type = cause.split("::")[2].rsplit("$", 1)[-1]
+            reason += f" as part of replacing {GUARDED.get(cause_type, cause_type)} {cause.rsplit('::', 1)[-1]}"
+        findings.append(Finding(urn, urn.rsplit("::", 1)[-1], reason + ": the engine refuses while it is protected"))
+    return findings, left
+
+
 def classify(step: Step) -> list[str]:
     reasons = []
     kind = GUARDED.get(step.type)
@@ -170,9 +199,11 @@ def evaluate(
     staging: str = "staging",
 ) -> Verdict:
     steps = parse_preview(preview_text, source)
-    verdict = Verdict(stack, commit, steps, policy_errors=policy_errors(preview_text))
+    protected, errors = protection_findings(preview_text)
+    verdict = Verdict(stack, commit, steps, policy_errors=errors)
     for step in steps:
         verdict.findings += [Finding(step.urn, step.name, reason) for reason in classify(step)]
+    verdict.findings += protected
     verdict.findings += spec_findings(stack, stack_file)
     if stack == "production" and not staging_passed(records, staging, commit):
         verdict.findings.append(
@@ -330,9 +361,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
 
 
 def gate_command(
-    stack: Annotated[
-        Optional[str], typer.Argument(help="The stack whose change is judged (e.g. staging, production).")
-    ] = None,
+    stack: Annotated[Optional[str], typer.Argument(help="The stack whose change is judged (e.g. staging, production).")] = None,
     preview_file: Annotated[Optional[Path], typer.Option(help="Read `pulumi preview --json` output from a file.")] = None,
     allow: Annotated[Optional[list[str]], typer.Option(help="URN (or name) of one failing step to let through.")] = None,
     reason: Annotated[Optional[list[str]], typer.Option(help="Why, one per --allow, recorded in the summary.")] = None,

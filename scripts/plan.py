@@ -108,6 +108,20 @@ def _comparable(value: Any) -> Any:
     return "<secret present>" if value == SECRET else value
 
 
+def _renamed(value: Any, mapping: dict[str, str]) -> Any:
+    """b's values as if its apps bore a's names: an app's own name inside a value (its backup schedule's
+    `app`, its add-on's id) is no difference between two stacks."""
+    if isinstance(value, str):
+        for theirs, ours in sorted(mapping.items(), key=lambda kv: -len(kv[0])):
+            value = re.sub(rf"(^|[^a-z0-9]){re.escape(theirs)}(?=[^a-z0-9]|$)", rf"\g<1>{ours}", value)
+        return value
+    if isinstance(value, dict):
+        return {k: _renamed(v, mapping) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, mapping) for v in value]
+    return value
+
+
 def _root(r: Declared, rendering: Rendering) -> Declared | None:
     """The top-level component a resource belongs to (its app, project or webhook)."""
     components = {c.name: c for c in rendering.resources if not c.custom}
@@ -158,8 +172,7 @@ def diff(a: Rendering, b: Rendering, *, detail: bool = False) -> dict[str, Any]:
         differing = {
             k: {a.stack: ia.get(k), b.stack: ib.get(k)}
             for k in sorted(set(ia) | set(ib))
-            if _comparable(ia.get(k)) != _comparable(ib.get(k))
-            and not (k in ("name", "appId", "projectId") and ra.name != rb.name)
+            if _comparable(ia.get(k)) != _comparable(_renamed(ib.get(k), mapping))
         }
         if ra.protect != rb.protect:
             differing["(protect)"] = {a.stack: ra.protect, b.stack: rb.protect}
@@ -224,7 +237,9 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
     config_file: Annotated[Optional[Path], typer.Option("--config-file", help="Read this stack file instead.")] = None,
     diff_with: Annotated[Optional[str], typer.Option("--diff", help="Compare with another stack (name or file).")] = None,
-    stack_option: Annotated[Optional[str], typer.Option("--stack", "-s", help="Stack name, as `pulumi --stack` takes it.")] = None,
+    stack_option: Annotated[
+        Optional[str], typer.Option("--stack", "-s", help="Stack name, as `pulumi --stack` takes it.")
+    ] = None,
 ) -> None:
     """Render a stack's desired state offline: no Pulumi CLI, no credentials, no network."""
     stack = pick_stack(stack, stack_option, required=False)

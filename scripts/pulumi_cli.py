@@ -121,10 +121,10 @@ def _owner_tag() -> str:
     return f"{os.getpid()}.{_start_time(os.getpid()) or 0}"
 
 
-def _marked(marker_prefix: str) -> dict[int, str]:
+def _marked(marker_prefix: str, marker: str = RUN_MARKER, exact: bool = False) -> dict[int, str]:
     """pid -> marker of every live process whose environment carries a marker starting with marker_prefix."""
     found = {}
-    needle = f"{RUN_MARKER}={marker_prefix}".encode()
+    needle = f"{marker}={marker_prefix}".encode()
     me = os.getpid()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == me:
@@ -134,7 +134,7 @@ def _marked(marker_prefix: str) -> dict[int, str]:
         except OSError:
             continue
         for item in environ.split(b"\0"):
-            if item.startswith(needle):
+            if item == needle if exact else item.startswith(needle):
                 pid = int(entry.name)
                 if _state(pid) not in (None, "Z"):
                     found[pid] = item.split(b"=", 1)[1].decode(errors="replace")
@@ -155,19 +155,22 @@ def _kill(pids: list[int], sig: int) -> None:
             os.kill(pid, sig)
 
 
-def stop_marked(marker_prefix: str, grace: float = 3.0) -> list[int]:
+def stop_marked(marker_prefix: str, grace: float = 3.0, marker: str = RUN_MARKER, exact: bool = False) -> list[int]:
     """SIGTERM, then SIGKILL after `grace` seconds, every process carrying a marker with this prefix."""
-    pids = list(_marked(marker_prefix))
+
+    def marked() -> dict[int, str]:
+        return _marked(marker_prefix, marker, exact)
+
+    pids = list(marked())
     if not pids:
         return []
     _kill(pids, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _marked(marker_prefix):
+    while time.monotonic() < deadline and marked():
         time.sleep(0.05)
-    left = list(_marked(marker_prefix))
-    _kill(left, signal.SIGKILL)
+    _kill(list(marked()), signal.SIGKILL)
     deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and _marked(marker_prefix):
+    while time.monotonic() < deadline and marked():
         time.sleep(0.05)
     return pids
 

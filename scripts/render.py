@@ -10,6 +10,7 @@ SDK marks secret is recorded as `[secret]`, never as its value.
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +95,12 @@ class PlanMocks(pulumi.runtime.Mocks):
         if args.typ == "heroku:app/app:App":
             state.update(web_url=f"https://{args.inputs.get('name')}.herokuapp.com/", uuid=f"uuid-{args.name}")
         elif args.typ == "heroku:addon/addon:Addon":
-            password = secret_placeholder(f"{args.name}:password")
+            # The add-on's credentials are secrets, as in a real preview: the plan shows [secret] for them.
+            user, password, database = (
+                quote(secret_placeholder(f"{args.name}:{part}")) for part in ("user", "password", "database")
+            )
             state["config_var_values"] = rpc.wrap_rpc_secret(
-                {"DATABASE_URL": f"postgres://u{args.name[:8]}:{password}@{args.name}.mock:5432/d{args.name[:8]}"}
+                {"DATABASE_URL": f"postgres://{user}:{password}@{args.name}.mock:5432/{database}"}
             )
             state["configVarValues"] = state["config_var_values"]
         elif args.typ == "random:index/randomPassword:RandomPassword":

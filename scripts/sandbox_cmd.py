@@ -45,6 +45,7 @@ from scripts.pulumi_cli import (
     require_engine,
     run_engine,
     sandbox_env,
+    stop_marked,
     stop_orphaned_runs,
 )
 from scripts.stacks import Stack, StackError
@@ -52,6 +53,7 @@ from scripts.stacks import Stack, StackError
 STACK = SANDBOX_STACK
 
 
+EMULATOR_MARKER = "LAUNCHPLAN_SANDBOX"  # the environment item that names the sandbox folder an emulator serves
 ATTEMPTS = 4  # engine runs per `sandbox up` when a failure is transient (network, a lost response)
 
 
@@ -184,7 +186,7 @@ class Sandbox:
         except EngineMissingError:
             self.console.print("[bold]Building the offline Pulumi engine[/] (first time only, ~7 min on 2 cores)…")
             build = subprocess.run(
-                ["bash", str(ROOT / "tools" / "engine" / "build.sh")], env={**os.environ, "ENGINE_ALLOW_MISSING": "1"}
+                ["bash", str(ROOT / "tools" / "engine" / "build.sh")], env=dict(os.environ)
             )
             if build.returncode != 0:
                 raise SandboxError("the engine build failed (output above); fix it, then run `make engine`") from None
@@ -227,6 +229,7 @@ class Sandbox:
             [sys.executable, "-m", "sandbox.server", "--dir", str(self.dir / "emulators"), "--port", str(self.port), *fault_args],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, EMULATOR_MARKER: str(self.dir)},  # inherited by its PostgreSQL too
             start_new_session=True,
             cwd=ROOT,
         )
@@ -240,15 +243,16 @@ class Sandbox:
 
     def stop_emulators(self) -> bool:
         pid = self._pid()
-        if pid is None:
-            return False
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            if self._pid() is None:
-                break
-            time.sleep(0.1)
-        (self.dir / "emulators.pid").unlink(missing_ok=True)
-        return True
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if self._pid() is None:
+                    break
+                time.sleep(0.1)
+            (self.dir / "emulators.pid").unlink(missing_ok=True)
+        # Whatever the server could not stop (its PostgreSQL when pg_ctl failed, a server that hung) goes too.
+        left = stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)
+        return pid is not None or bool(left)
 
     @property
     def request_log(self) -> Path:

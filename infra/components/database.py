@@ -24,7 +24,7 @@ def _url_part(url: pulumi.Output[str], part: str) -> pulumi.Output[str]:
             "port": str(parts.port or 5432),
             "username": unquote(parts.username or ""),
             "password": unquote(parts.password or ""),
-            "database": parts.path.lstrip("/"),
+            "database": unquote(parts.path.lstrip("/")),
         }[part]
 
     return pulumi.Output.secret(url.apply(pick))

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from pulumi import dynamic
+from pulumi.output import Unknown
 
 from infra.providers.http import ApiClient
 from infra.providers.platforms import endpoint_from
@@ -51,10 +52,27 @@ class PlatformProvider(dynamic.ResourceProvider):
         )
 
 
+# What an input not known yet compares as: equal to nothing JSON can encode, so it counts as changed.
+NOT_KNOWN = "\0unknown"
+
+
 def comparable(value: Any) -> str:
-    """Numbers cross the engine as floats (2.0 is the hour 2); list order carries no meaning here."""
+    """Numbers cross the engine as floats (2.0 is the hour 2); list order carries no meaning here.
+    An input holding an unknown (a preview, or the engine asking whether replacing what this
+    resource depends on replaces it too) may become anything: it compares as changed."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, list):
-        value = sorted(value, key=json.dumps)
-    return json.dumps(value, sort_keys=True)
+
+    def refuse(item: Any) -> Any:
+        raise _NotKnownError if isinstance(item, Unknown) else TypeError(f"{type(item).__name__} is not JSON serializable")
+
+    try:
+        if isinstance(value, list):
+            value = sorted(value, key=lambda item: json.dumps(item, default=refuse))
+        return json.dumps(value, sort_keys=True, default=refuse)
+    except _NotKnownError:
+        return NOT_KNOWN
+
+
+class _NotKnownError(Exception):
+    pass

@@ -10,7 +10,7 @@ import pulumi
 from pulumi import dynamic
 
 from infra.providers.base import PlatformProvider
-from infra.providers.http import ApiClient
+from infra.providers.http import ApiClient, PlatformApiError
 from infra.providers.platforms import bearer_headers
 
 
@@ -64,7 +64,15 @@ class CalendlySubscriptionProvider(PlatformProvider):
             # we cannot read back, so it cannot be adopted as-is: replace it with one whose key we own.
             for stale in self._find_by_url(api, props):
                 api.request("DELETE", f"/webhook_subscriptions/{_uuid(stale['uri'])}", ok_missing=True)
-            created = api.request("POST", "/webhook_subscriptions", json=body)["resource"]
+            try:
+                created = api.request("POST", "/webhook_subscriptions", json=body)["resource"]
+            except PlatformApiError as exc:
+                # A 409 here answers our own retried POST whose first answer was lost: the subscription
+                # made with our signing key now exists. Adopt it (same URL and events), else re-raise.
+                mine = [s for s in self._find_by_url(api, props) if sorted(s.get("events", [])) == sorted(props["events"])]
+                if exc.status != 409 or len(mine) != 1:
+                    raise
+                created = mine[0]
         return dynamic.CreateResult(_uuid(created["uri"]), self._outs(props, created))
 
     def read(self, id: str, props: dict[str, Any]) -> dynamic.ReadResult:

@@ -28,11 +28,14 @@ class PostgresPlan:
         """Scheduled-backup retention, per Heroku PGBackups docs."""
         if not self.scheduled_backups:
             return "none"
-        if self.tier in ("essential",):
-            return "7 daily"
-        if self.tier == "standard":
-            return "7 daily + 4 weekly"
-        return "7 daily + 8 weekly + 12 monthly"
+        return {
+            "hobby": "7 daily",
+            "essential": "7 daily",
+            "standard": "7 daily + 4 weekly",
+            "premium": "7 daily + 8 weekly + 12 monthly",
+            "private": "7 daily + 8 weekly + 12 monthly",
+            "shield": "7 daily + 8 weekly + 12 monthly",
+        }[self.tier]
 
 
 def _tier(tier: str, sizes: range | list[int]) -> list[PostgresPlan]:
@@ -167,19 +170,19 @@ CALENDLY_EVENTS = {
 }
 
 # Arrivy has no registration API; its event names are upper-case identifiers.
-ARRIVY_EVENT_PATTERN = re.compile(r"^[A-Z][A-Z_]*$")
+ARRIVY_EVENT_PATTERN = re.compile(r"^[A-Z][A-Z_]*\Z")
 
 # Config vars Heroku (or an add-on) sets itself: declaring them would fight the platform.
-HEROKU_MANAGED_VARS = re.compile(r"^(DATABASE_URL|HEROKU_POSTGRESQL_[A-Z_]+_URL|HEROKU_[A-Z_]+)$")
+HEROKU_MANAGED_VARS = re.compile(r"^(DATABASE_URL|HEROKU_POSTGRESQL_[A-Z_]+_URL|HEROKU_[A-Z_]+)\Z")
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-HEROKU_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9_-]{0,29}$")
-PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+HEROKU_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]\Z")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+PROCESS_TYPE = re.compile(r"^[a-z][a-z0-9_-]{0,29}\Z")
+PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 # PostgreSQL extension names are file names: no "--", no leading or trailing "-" (extension.c).
-PG_EXTENSION = re.compile(r"^[a-z0-9_]+(-[a-z0-9_]+)*$")
-CONFIG_KEY = re.compile(r"^([a-z][a-z0-9-]*:)?[A-Za-z][A-Za-z0-9_]*$")
+PG_EXTENSION = re.compile(r"^[a-z0-9_]+(-[a-z0-9_]+)*\Z")
+CONFIG_KEY = re.compile(r"^([a-z][a-z0-9-]*:)?[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 def daily_at(hour: int, timezone: str) -> str:

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.alias_generators import to_camel
 
 from infra.spec import catalog
-from infra.spec.secrecy import query_credentials, shown
 from infra.spec.problems import invalid
+from infra.spec.secrecy import query_credentials, shown
 
 NAMESPACE = "launchplan"
 # Read by the providers themselves (or by launchplan's dynamic providers at configure time),

@@ -47,7 +47,7 @@ class EngineYamlError(ValueError):
 _Base: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
             return _PLAIN
@@ -178,7 +178,7 @@ def _go_float(text: str) -> float | None:
     return None if math.isinf(value) else value  # Go: out of range is an error, so not a float
 
 
-class _Mismatch(Exception):
+class _TagMismatchError(Exception):
     pass
 
 
@@ -206,7 +206,7 @@ def resolve(tag: str, text: str) -> Any:
     kind = _kind(result)
     if kind == tag or (tag == "float" and kind == "int"):
         return float(result) if tag == "float" else result
-    raise _Mismatch(f"cannot decode !!{kind} as !!{tag}")
+    raise _TagMismatchError(f"cannot decode !!{kind} as !!{tag}")
 
 
 def _resolve_number(tag: str, text: str) -> Any:
@@ -273,7 +273,9 @@ class _Builder:
             try:
                 raw = base64.b64decode("".join(node.value.split()), validate=True)
             except (binascii.Error, ValueError):
-                raise EngineYamlError(where, "!!binary value contains invalid base64 data", "fix or remove the !!binary tag", line) from None
+                raise EngineYamlError(
+                    where, "!!binary value contains invalid base64 data", "fix or remove the !!binary tag", line
+                ) from None
             return raw.decode("utf-8", errors="replace")
         if short not in ("", "str", "bool", "int", "float", "null", "timestamp"):
             return node.value
@@ -281,8 +283,10 @@ class _Builder:
             return node.value  # quoted or block text is always a string
         try:
             value = resolve(short, node.value)
-        except _Mismatch as exc:
-            raise EngineYamlError(where, f"the tagged value cannot be read ({exc})", "remove the !!tag or fix the value", line) from None
+        except _TagMismatchError as exc:
+            raise EngineYamlError(
+                where, f"the tagged value cannot be read ({exc})", "remove the !!tag or fix the value", line
+            ) from None
         if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
             raise EngineYamlError(
                 where,
@@ -301,7 +305,9 @@ class _Builder:
         seen: dict[tuple[str, str], int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise EngineYamlError(where, "has a key that is a list or a mapping", "use text keys", key_node.start_mark.line + 1)
+                raise EngineYamlError(
+                    where, "has a key that is a list or a mapping", "use text keys", key_node.start_mark.line + 1
+                )
             ident = (type(key_node).__name__, key_node.value)
             key_line = key_node.start_mark.line + 1
             if ident in seen:
@@ -360,7 +366,9 @@ def load_document(text: str) -> tuple[Any, dict[str, int]]:
     except yaml.composer.ComposerError as exc:
         if "expected a single document" in str(exc):
             line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise EngineYamlError("the file", "holds more than one YAML document (---)", "keep only the stack's document", line) from None
+            raise EngineYamlError(
+                "the file", "holds more than one YAML document (---)", "keep only the stack's document", line
+            ) from None
         raise _syntax(exc) from None
     except yaml.YAMLError as exc:
         raise _syntax(exc) from None
@@ -378,7 +386,9 @@ def _syntax(exc: yaml.YAMLError) -> EngineYamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or "not valid YAML"
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
-    return EngineYamlError(where, f"not valid YAML: {problem}", "fix the file's syntax (indentation, ':' after each key, closed quotes and brackets)")
+    return EngineYamlError(
+        where, f"not valid YAML: {problem}", "fix the file's syntax (indentation, ':' after each key, closed quotes and brackets)"
+    )
 
 
 # --- values as the engine hands them to the program ------------------------------------------
@@ -484,7 +494,7 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     node = dumper.represent_scalar("tag:yaml.org,2002:str", text)
     try:
         plain_reads_back = isinstance(resolve("", text), str) and not parse_timestamp(text)
-    except _Mismatch:
+    except _TagMismatchError:
         plain_reads_back = False
     if not plain_reads_back and node.style is None:
         node.style = "'"

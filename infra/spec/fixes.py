@@ -172,14 +172,15 @@ def _example(loc: tuple[Any, ...], root: Any, section: str) -> str:
     if loc and isinstance(loc[-1], int) and key in ENTRY_EXAMPLES:
         return ENTRY_EXAMPLES[key]
     parent = type_at(root, loc[:-1]) if loc else None
-    if loc and get_origin(_strip(parent)) is dict and len(loc) >= 2 and isinstance(loc[-2], str):
-        if loc[-2] in ENTRY_EXAMPLES:  # an entry of apps/formation/roles/...
-            return ENTRY_EXAMPLES[loc[-2]]
+    entry = len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in ENTRY_EXAMPLES
+    if entry and get_origin(_strip(parent)) is dict:  # an entry of apps/formation/roles/...
+        return ENTRY_EXAMPLES[loc[-2]]
     return EXAMPLES.get(key, "")
 
 
 def _range_fix(info: Any, kind: str) -> str:
-    low = high = None
+    low: Any = None
+    high: Any = None
     low_open = high_open = False
     for meta in getattr(info, "metadata", []) or []:
         if isinstance(meta, Ge):
@@ -270,4 +271,3 @@ def generic_message(err: Any, loc: tuple[Any, ...], root: Any, section: str) -> 
     if kind == "too_short":
         return "must not be empty", f"list at least one item{like}"
     return err["msg"], f"see `launchplan schema` for {key or 'this key'}{like}"
-

@@ -18,8 +18,8 @@ from infra.spec.common import (
     full_key,
     suggested_config_key,
 )
-from infra.spec.secrecy import secret_value, shown
 from infra.spec.problems import did_you_mean, invalid, set_secret_command
+from infra.spec.secrecy import secret_value, shown
 
 
 class GeneratedSecret(Model):

@@ -61,7 +61,9 @@ def load_spec(config: StackConfig, *, require_secrets: bool = True) -> Spec:
                 )
             else:
                 problems.append(
-                    Problem(f"{NAMESPACE}:{key}", "is not a structured value", f"write it as a YAML mapping, e.g. {EXAMPLES[key]}")
+                    Problem(
+                        f"{NAMESPACE}:{key}", "is not a structured value", f"write it as a YAML mapping, e.g. {EXAMPLES[key]}"
+                    )
                 )
 
     planted = _planted_secrets(parsed, stack)
@@ -177,15 +179,18 @@ def _planted_secrets(parsed: dict[str, Any], stack: str) -> list[Problem]:
                 kind = secret_value(leaf)
                 if kind:
                     problems.append(
-                        Problem(path, f"has a key that looks like {kind} (not shown)", "remove it: a key names a setting, never a secret")
+                        Problem(
+                            path,
+                            f"has a key that looks like {kind} (not shown)",
+                            "remove it: a key names a setting, never a secret",
+                        )
                     )
                 continue
             if GO_TIME_TEXT.match(leaf):
                 problems.append(
                     Problem(
                         path,
-                        "is an unquoted date or time, which Pulumi reads as a timestamp and hands over as "
-                        f"'{leaf}'",
+                        f"is an unquoted date or time, which Pulumi reads as a timestamp and hands over as '{leaf}'",
                         "quote it to keep the text as written, e.g. '2024-01-01'",
                     )
                 )
@@ -202,9 +207,7 @@ def _planted_secrets(parsed: dict[str, Any], stack: str) -> list[Problem]:
             if in_env or vercel_value:
                 name = under if in_env else _sibling_key(parsed, path)
                 config_key = suggested_config_key(name or "SECRET_VALUE")
-                declare = (
-                    f"declare it as secretEnv: {{{name}: {config_key}}}" if in_env else f"write fromConfig: {config_key}"
-                )
+                declare = f"declare it as secretEnv: {{{name}: {config_key}}}" if in_env else f"write fromConfig: {config_key}"
                 problems.append(
                     Problem(
                         path,

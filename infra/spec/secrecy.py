@@ -132,9 +132,9 @@ def secret_value(value: str, *, plain_expected: bool = True) -> str | None:
         for match in _QUERY_CREDENTIAL.finditer(value):
             if len(match.group("value")) >= 8:
                 return "a URL with a credential in its query"
-    if plain_expected and not value.startswith(("http://", "https://")):
-        if any(_high_entropy(run) for run in _RUN.findall(value)):
-            return "a long random-looking string"
+    url = value.startswith(("http://", "https://"))
+    if plain_expected and not url and any(_high_entropy(run) for run in _RUN.findall(value)):
+        return "a long random-looking string"
     return None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from infra.spec.engine_yaml import EngineYamlError, Verbatim, engine_string, load_document
 from infra.spec.problems import Problem, SpecError, did_you_mean
+from infra.spec.secrecy import secret_value
 
 SECRET_PLACEHOLDER = "[secret]"
 _MARK = "<<secret:"
@@ -139,6 +140,15 @@ def read_config(doc: Any, lines: dict[str, int], project: str) -> tuple[dict[str
         if key in STACK_FILE_KEYS:
             continue
         at = f" (line {lines[key]})" if key in lines else ""
+        if secret_value(key) is not None:  # a credential pasted as a key: locate it by its line only
+            problems.append(
+                Problem(
+                    f"line {lines.get(key, 1)}, column 1",
+                    "a top-level key looks like a credential (not shown): Pulumi ignores it",
+                    "remove it from the file; credentials are set with `pulumi config set --secret`",
+                )
+            )
+            continue
         if ":" in key or key in ("sandbox", "protectDatabases", "heroku", "vercel", "webhooks", "endpoints"):
             problems.append(
                 Problem(
@@ -195,9 +205,11 @@ def read_config(doc: Any, lines: dict[str, int], project: str) -> tuple[dict[str
 
 def stack_name_from_path(path: Path) -> str:
     name = path.name
-    if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))):
+    stack = name[len("Pulumi.") :].rsplit(".", 1)[0] if name.startswith("Pulumi.") else ""
+    # Pulumi.yaml is the project file, not a stack: a stack file names its stack between the dots.
+    if not (name.endswith((".yaml", ".yml")) and stack and name.count(".") >= 2):
         raise ValueError(f"{path}: a stack file is named Pulumi.<stack>.yaml; pass --stack NAME instead.")
-    return name[len("Pulumi.") :].rsplit(".", 1)[0]
+    return stack
 
 
 def _as_engine_string(value: Any) -> str:

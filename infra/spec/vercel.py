@@ -8,9 +8,9 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.spec import catalog
 from infra.spec.common import HealthCheck, Model, Target, check_env_names, check_hostnames, full_key, suggested_config_key
-from infra.spec.secrecy import shown
 from infra.spec.heroku import check_config_key_ref
 from infra.spec.problems import did_you_mean, invalid, set_secret_command
+from infra.spec.secrecy import shown
 
 
 class VercelEnvVar(Model):
@@ -31,7 +31,8 @@ class VercelEnvVar(Model):
     @classmethod
     def _from_config(cls, ref: str | None, info: ValidationInfo) -> str | None:
         if ref is not None:
-            key = info.data.get("key") if isinstance(info.data.get("key"), str) else "ENV_NAME"
+            given = info.data.get("key")
+            key = given if isinstance(given, str) else "ENV_NAME"
             check_config_key_ref(ref, key, (info.context or {}).get("stack", "STACK"), "fromConfig")
         return ref
 

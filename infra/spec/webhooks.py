@@ -9,8 +9,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.spec import catalog
 from infra.spec.common import Model, Target, check_env_names, check_url
-from infra.spec.secrecy import shown
 from infra.spec.problems import did_you_mean, invalid
+from infra.spec.secrecy import shown
 
 
 class Receiver(Model):

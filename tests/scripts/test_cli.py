@@ -136,7 +136,9 @@ def test_an_unexpected_failure_is_reported_as_a_bug_without_a_traceback(monkeypa
 
 
 @pytest.mark.parametrize("args", [["verify", "staging"], ["drift", "--stack", "staging", "--json"]])
-def test_verify_and_drift_without_an_engine_are_clear_errors(args: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_verify_and_drift_without_an_engine_are_clear_errors(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(scripts.pulumi_cli, "BIN", tmp_path / "no-engine")
     monkeypatch.setattr(scripts.stacks, "BIN", tmp_path / "no-engine")
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -152,3 +154,15 @@ def test_a_pulumi_cli_that_does_not_exist_is_a_clear_error(monkeypatch: pytest.M
     monkeypatch.setenv("LAUNCHPLAN_PULUMI", str(tmp_path / "pulumi"))
     code, _, err = run("verify", "staging")
     assert code == 2 and "Traceback" not in err and "pulumi" in err
+
+
+def test_gate_refuses_a_bad_spec_before_judging_and_never_calls_it_blocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    write(tmp_path, "config:\n  launchplan:heroku:\n    apps:\n      sc-app:\n        env: {LAUNCH_DAY: 2024-05-01}\n")
+    preview = write(tmp_path, json.dumps({"steps": [], "diagnostics": []}), "preview.json")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("gate", "-s", "qa", "--preview-file", str(preview), "--json")
+    assert code == 2 and "Traceback" not in err
+    assert json.loads(out)["error"]["problems"][0]["path"] == "launchplan:heroku.apps.sc-app.env.LAUNCH_DAY"

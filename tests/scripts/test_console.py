@@ -41,3 +41,34 @@ def test_a_long_message_is_not_wrapped(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(typer.Exit):
         fail(message)
     assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_every_message_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    token = "gh" + "p_" + "Zq8rT2mW9xKc4LbN7vYh1DfGj3PsQa6EuR0o"
+    with pytest.raises(typer.Exit):
+        fail(f"the API refused postgres://app:pw-never-shown@db.example.com and {token}")
+    text = capsys.readouterr().err
+    assert "pw-never-shown" not in text and token not in text and text.count("[hidden]") == 2
+
+
+def test_with_json_the_error_is_also_one_json_object_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from infra.spec.problems import Problem
+    from scripts.console import settings
+
+    settings.json = True
+    try:
+        with pytest.raises(typer.Exit) as info:
+            fail("stack refused", problems=[Problem("launchplan:heroku.apps.x.region", "bad", "use 'us' or 'eu'")])
+    finally:
+        settings.json = False
+    captured = capsys.readouterr()
+    assert info.value.exit_code == 2 and captured.err == "error: stack refused\n"
+    assert json.loads(captured.out) == {
+        "error": {
+            "message": "stack refused",
+            "exitCode": 2,
+            "problems": [{"path": "launchplan:heroku.apps.x.region", "message": "bad", "fix": "use 'us' or 'eu'"}],
+        }
+    }

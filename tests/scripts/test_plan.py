@@ -252,12 +252,6 @@ def test_diff_of_a_rendering_with_itself_is_empty() -> None:
     assert diff(r, r) == {"stacks": ["production", "production"], "paired": {}, "differences": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: scripts/plan.py diff() ignores only name/appId/projectId when paired names differ; the "
-    "BackupSchedule's `app`/`addon_id` (and the Database provider's mock host/username/database) differ "
-    "only by the app's name, so two identically declared apps show differences",
-)
 @pytest.mark.parametrize(
     "postgres",
     [

@@ -35,8 +35,32 @@ SHAPES = [
     lambda body: "HR" + "KU-" + body,
     lambda body: "ey" + "JhbGciOiJIUzI1NiJ9.ey" + "JzdWIiOiIxIn0." + body,
 ]
-ODD_SCALARS = ["yes", "No", "3:30", "2024-01-01", "017", "0x1F", "1_000", "1e3", ".inf", ".nan", "~", "''", "!!binary aGk=",
-               "!!int x", "'unterminated", "[a, b", "{x: 1}", "&a 1", "*nope", "@at", "`tick", "%pct", "- item", "? q"]
+ODD_SCALARS = [
+    "yes",
+    "No",
+    "3:30",
+    "2024-01-01",
+    "017",
+    "0x1F",
+    "1_000",
+    "1e3",
+    ".inf",
+    ".nan",
+    "~",
+    "''",
+    "!!binary aGk=",
+    "!!int x",
+    "'unterminated",
+    "[a, b",
+    "{x: 1}",
+    "&a 1",
+    "*nope",
+    "@at",
+    "`tick",
+    "%pct",
+    "- item",
+    "? q",
+]
 ENV_NAMES = ["CACHE_URL", "PARTNER_ID", "NOTES", "SMTP_PASS", "DB_PWD", "SENTRY_DSN", "WEBHOOK_TARGET", "X"]
 
 
@@ -139,7 +163,9 @@ KEY_PATH = re.compile(r"^([A-Za-z0-9_.-]*:\S+|line \d+, column \d+|config|the fi
     odd=st.integers(0, 2),
     as_json=st.booleans(),
 )
-def test_plan_never_crashes_never_leaks_and_names_every_key_path(base: int, seed: int, steps: int, odd: int, as_json: bool) -> None:
+def test_plan_never_crashes_never_leaks_and_names_every_key_path(
+    base: int, seed: int, steps: int, odd: int, as_json: bool
+) -> None:
     rnd = random.Random(seed)
     name, original = BASES[base]
     doc = json.loads(json.dumps(original))  # a deep copy of plain data

@@ -105,11 +105,6 @@ def test_retention_per_tier(plan: str, retention: str) -> None:
     assert POSTGRES_PLANS[plan].retention == retention
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: PostgresPlan.retention falls through to the premium answer for any tier it does not name, "
-    "so the retired hobby-basic plan reports '7 daily + 8 weekly + 12 monthly' (Heroku kept 7 daily backups)",
-)
 def test_the_hobby_tier_does_not_get_premium_retention() -> None:
     assert POSTGRES_PLANS["hobby-basic"].retention == "7 daily"
 
@@ -277,20 +272,10 @@ def test_pattern_refuses(pattern: str, value: str) -> None:
     assert not getattr(catalog, pattern).match(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: HEROKU_APP_NAME accepts a name ending with a dash; Heroku (and the sandbox's independent "
-    "emulator, sandbox/heroku.py NAME_RE) requires the last character to be a letter or digit",
-)
 def test_an_app_name_ending_with_a_dash_is_refused() -> None:
     assert not catalog.HEROKU_APP_NAME.match("my-app-")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the catalog patterns end with `$`, which also matches before a trailing newline, and are "
-    "used with .match(): 'app.example.com\\n' passes as a hostname (use \\Z or fullmatch)",
-)
 @pytest.mark.parametrize(("pattern", "value"), [(p, good[0]) for p, good, _ in PATTERNS])
 def test_a_trailing_newline_is_refused(pattern: str, value: str) -> None:
     assert not getattr(catalog, pattern).match(value + "\n")

@@ -123,11 +123,6 @@ def test_a_file_not_named_like_a_stack_file_names_the_fix(name: str) -> None:
     assert name in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: stack_name_from_path(Path('Pulumi.yaml')) returns 'yaml' (and 'Pulumi..yaml' returns ''): "
-    "the project file is read as a stack named 'yaml' (`launchplan plan --config-file Pulumi.yaml` renders it)",
-)
 @pytest.mark.parametrize("name", ["Pulumi.yaml", "Pulumi..yaml"])
 def test_the_project_file_and_an_empty_stack_name_are_not_stack_files(name: str) -> None:
     with pytest.raises(ValueError):
