@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POLICY_STAMP := policy/venv/.installed
+HEROKU_CLI := tools/heroku-cli
+HEROKU_CLI_STAMP := $(HEROKU_CLI)/node_modules/.installed
 
-.PHONY: setup sandbox plan test lint check bench engine clean
+.PHONY: setup sandbox plan test lint check bench engine heroku-cli clean
 
 setup: $(STAMP) $(POLICY_STAMP)
 
@@ -31,8 +33,8 @@ sandbox: setup engine
 plan: setup
 	$(BIN)/launchplan plan production
 
-## Every test: unit tests, and integration tests that run the offline engine.
-test: setup engine
+## Every test: unit tests, and integration tests that run the offline engine (and the official Heroku CLI).
+test: setup engine heroku-cli
 	$(BIN)/pytest
 
 lint: setup
@@ -49,6 +51,14 @@ bench: setup
 ## The offline Pulumi engine (CLI, language host, random, vercel, heroku and postgresql plugins) into .engine/bin.
 engine:
 	bash tools/engine/build.sh
+
+## The official Heroku CLI, pinned in tools/heroku-cli/package-lock.json, into tools/heroku-cli/node_modules
+## (never globally): the sandbox tests point it at the emulators. Reinstalled only when the lock changes.
+heroku-cli: $(HEROKU_CLI_STAMP)
+
+$(HEROKU_CLI_STAMP): $(HEROKU_CLI)/package.json $(HEROKU_CLI)/package-lock.json
+	cd $(HEROKU_CLI) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $(HEROKU_CLI_STAMP)
 
 clean:
 	rm -rf $(VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache *.egg-info

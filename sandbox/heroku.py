@@ -20,6 +20,29 @@ Heroku's published Platform API schema (heroku-go v5.5.0's schema.json, strictPr
 liberties: every team name exists and the account is its member; there are no Private Spaces or SNI
 endpoints (asking for one is a 422 / 404); a formation PATCH creates a missing process type (no
 deploys declare them here); custom domains go `pending` -> `succeeded` like add-ons.
+
+What the official Heroku CLI reads besides (tests/integration/test_heroku_cli.py runs it against this):
+add-on attachments, one per config var prefix of an add-on (DATABASE and HEROKU_POSTGRESQL_<COLOR> for
+Postgres), listed, shown and resolved (/actions/addon-attachments/resolve, /actions/addons/resolve: by
+id, name, or within an app an attachment name; their 404s carry `resource` as the CLI expects);
+`Accept-Expansion: addon_service,plan` and `Accept-Inclusion: addon:plan,config_vars`; add-on services
+and plans with their monthly prices (`billed_price`, never null); /users/~/apps; dynos; the owner as the
+app's collaborator; Range headers (`<field> [[]first]..; max=N[, order=desc]`, a 206 with Next-Range);
+and, with `default_domain=True` (as `python -m sandbox.server` builds it), the app's `kind: heroku`
+domain <app>-<hex>.herokuapp.com first in GET /apps/{app}/domains. The CLI reaches the Data API on this
+port (HEROKU_DATA_HOST is a bare host name; it keeps HEROKU_HOST's scheme and port), so /client/... and
+/postgres/... paths are answered by the linked HerokuDataApi (its auth, faults and log), with backup
+URLs rewritten to this port; the port also speaks TLS (sandbox/tls.py, a self-signed 127.0.0.1
+certificate in <state folder>/tls/cert.pem) so those URLs are https, as Heroku's signed S3 URLs are and
+as the CLI's downloader insists (Node's https.get; trust the certificate with NODE_EXTRA_CA_CERTS).
+
+Where it cannot be faithful: nothing runs here, so dynos are what the formation declares, reported
+`up` as if the app were deployed, `ps:restart` is an empty 202, and `heroku run` (POST /dynos) and
+`heroku logs` (POST /log-sessions) answer a 422 `sandbox_unsupported` with a sentence saying why, at
+once; pipelines do not exist (404). Formation answers keep `dyno_size`, a field the live API added after
+heroku-go v5.5.0's schema (tests/sandbox/test_heroku_schema.py allows exactly that). Prices are
+Heroku's list prices for Postgres plans; add-ons of other services are free here. The default domain
+is off by default only because emulator tests written before it expect custom domains alone.
 """
 
 from __future__ import annotations
@@ -28,14 +51,28 @@ import base64
 import copy
 import re
 import secrets
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from sandbox.core import ApiError, Emulator, Handler, Request
-from sandbox.heroku_catalog import DYNO_SIZES, HEROKU_REGIONS, HEROKU_STACKS, POSTGRES_PLANS, SINGLE_DYNO_SIZES
+from sandbox import tls
+from sandbox.core import ApiError, Emulator, Handler, Logged, Request
+from sandbox.heroku_catalog import (
+    DYNO_SIZES,
+    HEROKU_REGIONS,
+    HEROKU_STACKS,
+    POSTGRES_PLANS,
+    POSTGRES_PRICES,
+    SINGLE_DYNO_SIZES,
+)
 from sandbox.postgres import EmbeddedPostgres, PostgresError
+
+if TYPE_CHECKING:
+    from sandbox.heroku_data import HerokuDataApi
 
 ACCEPT = re.compile(r"application/vnd\.heroku\+json;\s*version=3")
 PG = "heroku-postgresql"
@@ -54,6 +91,20 @@ MISSING_VERSION = (
     "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`."
 )
 RATE_LIMITED = "Your account reached the API rate limit\nPlease wait a few minutes before making new requests"
+# Paths of the Heroku Data API, which the CLI reaches on this port (HEROKU_DATA_HOST=127.0.0.1 keeps
+# HEROKU_HOST's scheme and port), and of the backup downloads its public URLs point to.
+DATA_PATHS = ("/client/", "/postgres/")
+DOWNLOAD_PATH = "/backups/"
+CATALOG_TIME = "2024-01-01T00:00:00Z"  # created_at/updated_at of catalogue records (services, plans)
+SERVICE_NAMES = {PG: "Heroku Postgres"}
+NO_LOGS = (
+    "Logs are not available in the sandbox: no dyno runs here, so there is no log stream. "
+    "Use `heroku releases` and the sandbox's request log (.sandbox/emulators/requests.jsonl) instead."
+)
+NO_RUN = (
+    "One-off dynos cannot run in the sandbox: nothing executes here (no slug, no dyno runtime). "
+    "Connect to the database with the app's DATABASE_URL instead (`heroku config:get DATABASE_URL`)."
+)
 
 
 def _now() -> str:
@@ -79,6 +130,20 @@ def _size(raw: Any) -> str:
     return "-".join([first.capitalize(), *(part.upper() for part in rest)])
 
 
+def _price(service: str, plan: str) -> dict[str, Any]:
+    """A plan's monthly price as Heroku answers it; add-ons of other providers are free here."""
+    cents = POSTGRES_PRICES.get(plan, 0) if service == PG else 0
+    return {"cents": cents, "contract": False, "unit": "month"}
+
+
+class NotFoundError(ApiError):
+    """A 404 whose body names the resource that was not found (`resource`), as the resolvers answer."""
+
+    def __init__(self, resource: str, message: str):
+        super().__init__(404, "not_found", message)
+        self.resource = resource
+
+
 def _invalid(message: str) -> ApiError:
     return ApiError(422, "invalid_params", message)
 
@@ -98,10 +163,16 @@ class HerokuApi(Emulator):
         provision_seconds: float = 0.5,
         release_seconds: float = 0.2,
         rate_limit_per_hour: int = 4500,
+        default_domain: bool = False,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.token = token  # None: any non-empty token is accepted
+        # Whether GET /apps/{app}/domains lists the app's `kind: heroku` record (<app>-<hex>.herokuapp.com)
+        # before its custom domains, as Heroku does; `python -m sandbox.server` turns it on.
+        self.default_domain = default_domain
+        self.data_api: HerokuDataApi | None = None  # set by HerokuDataApi(heroku=...): served here too
+        self.certificate: Path | None = None  # the loopback TLS certificate once started (None: no openssl)
         self.postgres = postgres
         self.provision_seconds = provision_seconds
         self.release_seconds = release_seconds
@@ -109,6 +180,10 @@ class HerokuApi(Emulator):
         self._buckets: dict[str, tuple[float, float]] = {}  # token -> (requests left, when counted)
         for table, empty in self._tables().items():  # state files written before these tables existed
             self.state.setdefault(table, empty)
+        self.state["account"].setdefault("country_of_residence", None)
+        for addon in self.state["addons"].values():  # add-ons made before prices were answered
+            if addon.get("billed_price") is None:
+                addon["billed_price"] = _price(*addon["plan"]["name"].split(":", 1))
         if self.state_file and not self.state_file.exists():
             self.save()  # the account's id stays the same across restarts
         route = self.route
@@ -130,10 +205,10 @@ class HerokuApi(Emulator):
         route("POST", "/teams/apps", self.create_team_app)
         route("GET", "/teams/apps/{app}", lambda req: (200, self._team_app(self._app(req))))
         route("PATCH", "/teams/apps/{app}", self.update_team_app)
-        route("GET", "/addons", lambda req: (200, list(self.state["addons"].values())))
+        route("GET", "/addons", lambda req: (200, self._expanded(req, list(self.state["addons"].values()))))
         route("POST", "/apps/{app}/addons", self.create_addon)
         for base in ("/addons/{addon}", "/apps/{app}/addons/{addon}"):
-            route("GET", base, lambda req: (200, self._addon(req)))
+            route("GET", base, lambda req: (200, self._addon_view(req, self._addon(req))))
             route("PATCH", base, self.update_addon)
             route("DELETE", base, lambda req: (200, self._deprovision(self._addon(req))))
         route("GET", "/apps/{app}/formation", lambda req: (200, list(self.state["formation"][self._app(req)["id"]].values())))
@@ -148,8 +223,32 @@ class HerokuApi(Emulator):
         route("GET", "/apps/{app}/webhooks/{hook}", lambda req: (200, self._webhook(req)))
         route("PATCH", "/apps/{app}/webhooks/{hook}", self.update_webhook)
         route("DELETE", "/apps/{app}/webhooks/{hook}", self.delete_webhook)
-        for table in ("addons", "domains", "webhooks"):  # the app's records, in creation order
+        for table in ("addons", "webhooks"):  # the app's records, in creation order
             route("GET", f"/apps/{{app}}/{table}", self._lister(table))
+        # What the official Heroku CLI reads besides (see the "official Heroku CLI" section below).
+        route("GET", "/apps/{app}/domains", self.list_domains)
+        route("GET", "/users/{user}", lambda req: (200, self._user(req)))
+        route("GET", "/users/{user}/apps", lambda req: (200, [*self.state["apps"].values()] if self._user(req) else []))
+        route("GET", "/addon-attachments", lambda req: (200, self._included(req, self._all_attachments())))
+        one_attachment: Handler = lambda req: (200, self._included(req, [self._attachment(req)])[0])  # noqa: E731
+        route("GET", "/addon-attachments/{attachment}", one_attachment)
+        route("GET", "/apps/{app}/addon-attachments", self.list_app_attachments)
+        route("GET", "/apps/{app}/addon-attachments/{attachment}", one_attachment)
+        addon_attachments: Handler = lambda req: (200, self._included(req, self._attachments(self._addon(req))))  # noqa: E731
+        route("GET", "/addons/{addon}/addon-attachments", addon_attachments)
+        route("POST", "/actions/addon-attachments/resolve", self.resolve_attachments)
+        route("POST", "/actions/addons/resolve", self.resolve_addons)
+        route("GET", "/addon-services/{service}", lambda req: (200, self._service(req.params["service"])))
+        route("GET", "/addon-services/{service}/plans", self.list_plans)
+        route("GET", "/addon-services/{service}/plans/{plan}", lambda req: (200, self._plan_record(req)))
+        route("GET", "/apps/{app}/dynos", lambda req: (200, self._dynos(self._app(req))))
+        route("GET", "/apps/{app}/dynos/{dyno}", lambda req: (200, self._dyno(req)))
+        route("DELETE", "/apps/{app}/dynos", lambda req: (202, self._restart(req)))
+        route("DELETE", "/apps/{app}/dynos/{dyno}", lambda req: (202, self._restart(req)))
+        route("POST", "/apps/{app}/dynos", self.refuse(NO_RUN))
+        route("POST", "/apps/{app}/log-sessions", self.refuse(NO_LOGS))
+        route("GET", "/apps/{app}/collaborators", lambda req: (200, [self._owner_collaborator(self._app(req))]))
+        route("GET", "/apps/{app}/pipeline-couplings", self.no_pipeline)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         def settled(req: Request) -> tuple[int, Any]:
@@ -158,6 +257,8 @@ class HerokuApi(Emulator):
                 status, body = handler(req)
             except PostgresError as failure:  # handlers touch Postgres before they change any state
                 raise ApiError(503, "unavailable", f"The sandbox's Postgres failed: {failure}") from None
+            except NotFoundError as missing:  # the resolvers' 404s name the resource, as the CLI expects
+                return 404, {"id": "not_found", "message": str(missing), "resource": missing.resource}
             return status, copy.deepcopy(body)  # answered outside the lock: never a live state object
 
         super().route(method, pattern, settled)
@@ -219,6 +320,8 @@ class HerokuApi(Emulator):
             return int(left - 1)
 
     def dispatch(self, request: Request) -> tuple[int, Any, dict[str, str]]:
+        if request.path.startswith(DATA_PATHS) and self.data_api is not None:
+            return self._data_dispatch(request)  # another host on Heroku: its own auth, faults and limits
         left = self._spend(self._token(request) or "")
         headers = {"RateLimit-Remaining": str(max(left, 0))}
         if left < 0:
@@ -226,7 +329,7 @@ class HerokuApi(Emulator):
         if not ACCEPT.search(request.headers.get("accept", "")):
             return 400, self.error_body(400, "missing_version", MISSING_VERSION), headers
         status, body, extra = super().dispatch(request)
-        return status, body, {**headers, **extra}
+        return status, body, {**headers, **extra, **getattr(request, "response_headers", {})}
 
     # --- lookups ---------------------------------------------------------------------------
     def find(self, table: str, ref: str, keys: tuple[str, ...] = ("id", "name")) -> dict[str, Any] | None:
@@ -254,7 +357,12 @@ class HerokuApi(Emulator):
     def _webhook(self, req: Request) -> dict[str, Any]:
         return self._one(req, "webhooks", "hook", ("id",), "webhook")
 
+    def _addon_view(self, req: Request, addon: dict[str, Any]) -> dict[str, Any]:
+        return self._expanded(req, [addon])[0]
+
     def _lister(self, table: str) -> Handler:
+        if table == "addons":
+            return lambda req: (200, self._expanded(req, self._records(table, self._app(req)["id"])))
         return lambda req: (200, self._records(table, self._app(req)["id"]))
 
     def _records(self, table: str, app_id: str) -> list[dict[str, Any]]:
@@ -396,16 +504,8 @@ class HerokuApi(Emulator):
         raise ApiError(404, "not_found", "Couldn't find that release.")
 
     def list_releases(self, req: Request) -> tuple[int, Any]:
-        """Honours heroku-go's Range header: `<field> [first]..[last][; max=N][,order=desc]`."""
-        releases = list(self.state["releases"].get(self._app(req)["id"], []))
-        spec = req.headers.get("range", "")
-        field, _, params = spec.partition(";")
-        field = field.strip().split(" ")[0] if " " in field.strip() else "id"
-        options = dict(p.strip().partition("=")[::2] for p in params.split(",") if "=" in p)
-        if field in ("version", "created_at", "updated_at", "id"):
-            releases.sort(key=lambda r: r[field], reverse=options.get("order") == "desc")
-        limit = min(int(options.get("max") or 200), 1000)
-        return (206 if len(releases) > limit else 200), releases[:limit]
+        """Honours heroku-go's and the CLI's Range header: `version ..; max=N, order=desc` (see _ranged)."""
+        return self._ranged(req, list(self.state["releases"].get(self._app(req)["id"], [])), limit=200)
 
     def _buildpacks(self, app: dict[str, Any]) -> list[dict[str, Any]]:
         return self.state["buildpacks"].setdefault(app["id"], [])
@@ -528,7 +628,7 @@ class HerokuApi(Emulator):
         addon: dict[str, Any] = {"id": addon_id, "name": name, "app": _owner(app)}
         addon["addon_service"] = _ref("addon-service", service)
         addon.update(plan=_ref("plan", f"{service}:{plan}"), actions=[], config_vars=private["vars"])
-        addon.update(provider_id=private["database"] or addon_id, billed_price=None)
+        addon.update(provider_id=private["database"] or addon_id, billed_price=_price(service, plan))
         addon["billing_entity"] = {**_owner(app), "type": "app"}
         addon.update(state="provisioning", created_at=now, updated_at=now)
         sso = f"https://addons-sso.heroku.com/apps/{app['id']}/addons/{addon_id}"
@@ -559,6 +659,7 @@ class HerokuApi(Emulator):
             if service != current:
                 raise _invalid(f"Cannot change {current} to a plan of {service}.")
             addon["plan"] = _ref("plan", f"{service}:{plan}")  # an in-place upgrade: same add-on, same data
+            addon["billed_price"] = _price(service, plan)
         if body.get("name"):
             addon["name"] = self._check_addon_name(body["name"], addon["id"])
         addon["updated_at"] = _now()
@@ -676,3 +777,294 @@ class HerokuApi(Emulator):
         del self.state["webhooks"][hook["id"]]
         self.state["webhook_secrets"].pop(hook["id"], None)
         return 200, hook
+
+    # --- what the official Heroku CLI reads besides ------------------------------------------
+    def _user(self, req: Request) -> dict[str, Any]:
+        """The account, by `~`, id or email (there is only one user here)."""
+        account = self.state["account"]
+        if req.params["user"] not in ("~", account["id"], account["email"]):
+            raise ApiError(404, "not_found", "Couldn't find that user.")
+        return account
+
+    def _default_domain_record(self, app: dict[str, Any]) -> dict[str, Any]:
+        """The app's `kind: heroku` domain, <app>-<hex>.herokuapp.com (its web_url's host)."""
+        hostname = urlsplit(app["web_url"]).hostname or f"{app['name']}.herokuapp.com"
+        record: dict[str, Any] = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"heroku:domain:{app['id']}"))}
+        record.update(hostname=hostname, kind="heroku", app=_owner(app), status="none", cname=None, sni_endpoint=None)
+        record.update(acm_status=None, acm_status_reason=None, created_at=app["created_at"], updated_at=app["created_at"])
+        return record
+
+    def list_domains(self, req: Request) -> tuple[int, Any]:
+        app = self._app(req)
+        custom = self._records("domains", app["id"])
+        return self._ranged(req, [self._default_domain_record(app), *custom] if self.default_domain else custom)
+
+    def _ranged(self, req: Request, items: list[dict[str, Any]], limit: int = 1000) -> tuple[int, Any]:
+        """A list honouring Heroku's Range header, `<field> [[]first]..[last][; max=N][, order=desc]`: sorted
+        by the field, from after `]first` (or at `first`), at most N; a 206 with Next-Range when cut."""
+        spec = req.headers.get("range", "").strip()
+        if not spec:
+            return (206 if len(items) > limit else 200), items[:limit]
+        head, _, params = spec.partition(";")
+        field, _, bounds = head.strip().partition(" ")
+        options = {}
+        for part in params.replace(";", ",").split(","):
+            key, sep, value = part.strip().partition("=")
+            if sep:
+                options[key.strip()] = value.strip()
+        descending = options.get("order") == "desc"
+        if items and all(field in item for item in items):
+            items = sorted(items, key=lambda r: r[field], reverse=descending)
+        first = bounds.strip().partition("..")[0]
+        if first:
+            exclusive, value = first.startswith("]"), first.lstrip("]")
+            at = next((i for i, item in enumerate(items) if str(item.get(field)) == value), None)
+            if at is not None:
+                items = items[at + 1 if exclusive else at :]
+        if options.get("max", "").isdigit():
+            limit = min(int(options["max"]), 1000)
+        if len(items) <= limit:
+            return 200, items
+        order = ", order=desc" if descending else ""
+        req.response_headers = {"Next-Range": f"{field} ]{items[limit - 1][field]}..; max={limit}{order}"}  # type: ignore[attr-defined]
+        return 206, items[:limit]
+
+    # add-on services, plans and expansion (Accept-Expansion: addon_service,plan)
+    def _service(self, name: str) -> dict[str, Any]:
+        if name != PG and not any(a["addon_service"]["name"] == name for a in self.state["addons"].values()):
+            raise ApiError(404, "not_found", "Couldn't find that add-on service.")
+        service: dict[str, Any] = {**_ref("addon-service", name), "cli_plugin_name": None}
+        service.update(human_name=SERVICE_NAMES.get(name, name.replace("-", " ").title()), state="ga")
+        service.update(supports_multiple_installations=True, supports_sharing=True)
+        service.update(created_at=CATALOG_TIME, updated_at=CATALOG_TIME)
+        return service
+
+    def _plan_view(self, slug: str) -> dict[str, Any]:
+        """The plan record (schema definition `plan`) of "service:plan"."""
+        service, _, plan = slug.partition(":")
+        record: dict[str, Any] = {**_ref("plan", slug), "addon_service": _ref("addon-service", service)}
+        record.update(compliance=None, default=plan == "essential-0", description=f"{SERVICE_NAMES.get(service, service)} {plan}")
+        private = plan.startswith(("private", "shield"))
+        record.update(human_name=plan.replace("-", " ").title(), installable_inside_private_network=private)
+        record.update(installable_outside_private_network=not private, price=_price(service, plan))
+        record.update(space_default=False, state="public", visible=True, created_at=CATALOG_TIME, updated_at=CATALOG_TIME)
+        return record
+
+    def list_plans(self, req: Request) -> tuple[int, Any]:
+        service = self._service(req.params["service"])["name"]
+        names = [p.name for p in POSTGRES_PLANS.values() if not p.retired] if service == PG else ["basic"]
+        return 200, [self._plan_view(f"{service}:{name}") for name in names]
+
+    def _plan_record(self, req: Request) -> dict[str, Any]:
+        service = self._service(req.params["service"])["name"]
+        ref = req.params["plan"].partition(":")[2] or req.params["plan"]
+        names = [p.name for p in POSTGRES_PLANS.values() if not p.retired] if service == PG else ["basic"]
+        found = next((n for n in names if ref in (n, _ref("plan", f"{service}:{n}")["id"])), None)
+        if found is None:
+            raise ApiError(404, "not_found", "Couldn't find that plan.")
+        return self._plan_view(f"{service}:{found}")
+
+    def _expanded(self, req: Request, addons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add-ons as answered: with Accept-Expansion, `addon_service` and `plan` become whole records."""
+        wanted = {part.strip() for part in req.headers.get("accept-expansion", "").split(",")}
+        shown = []
+        for addon in addons:
+            view = dict(addon)
+            if "addon_service" in wanted:
+                view["addon_service"] = self._service(addon["addon_service"]["name"])
+            if "plan" in wanted:
+                view["plan"] = self._plan_view(addon["plan"]["name"])
+            shown.append(view)
+        return shown
+
+    # add-on attachments: one per config var prefix of an add-on (DATABASE, HEROKU_POSTGRESQL_AMBER)
+    def _attachments(self, addon: dict[str, Any]) -> list[dict[str, Any]]:
+        private = self.state["addons_private"][addon["id"]]
+        names = [var.removesuffix("_URL") for var in private["vars"]]
+        names = names or [addon["addon_service"]["name"].upper().replace("-", "_")]
+        attachments = []
+        for name in names:
+            attachment: dict[str, Any] = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"heroku:attachment:{addon['id']}:{name}"))}
+            attachment.update(name=name, addon={"id": addon["id"], "name": addon["name"], "app": dict(addon["app"])})
+            attachment.update(app=dict(addon["app"]), namespace=None, log_input_url=None, web_url=addon["web_url"])
+            attachment.update(created_at=addon["created_at"], updated_at=addon["updated_at"])
+            attachments.append(attachment)
+        return attachments
+
+    def _all_attachments(self, app_id: str | None = None) -> list[dict[str, Any]]:
+        addons = self.state["addons"].values() if app_id is None else self._records("addons", app_id)
+        return [attachment for addon in addons for attachment in self._attachments(addon)]
+
+    def _included(self, req: Request, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attachments as answered: Accept-Inclusion `addon:plan` adds the add-on's plan, `config_vars` the
+        attachment's config var names."""
+        wanted = {part.strip() for part in req.headers.get("accept-inclusion", "").split(",")}
+        shown = []
+        for attachment in attachments:
+            view = copy.deepcopy(attachment)
+            addon = self.state["addons"][attachment["addon"]["id"]]
+            if "addon:plan" in wanted:
+                view["addon"]["plan"] = dict(addon["plan"])
+            if "config_vars" in wanted:
+                private = self.state["addons_private"][addon["id"]]
+                view["config_vars"] = [v for v in private["vars"] if v == f"{attachment['name']}_URL"]
+            shown.append(view)
+        return shown
+
+    def _attachment(self, req: Request) -> dict[str, Any]:
+        ref = req.params["attachment"]
+        app_id = self._app(req)["id"] if "app" in req.params else None
+        keys = ("id",) if app_id is None else ("id", "name")
+        found = next((a for a in self._all_attachments(app_id) if ref in (a[k] for k in keys)), None)
+        if found is None:
+            raise ApiError(404, "not_found", "Couldn't find that add on attachment.")
+        return found
+
+    def list_app_attachments(self, req: Request) -> tuple[int, Any]:
+        return 200, self._included(req, self._all_attachments(self._app(req)["id"]))
+
+    def _resolve_app(self, body: dict[str, Any], ref_key: str) -> tuple[str, dict[str, Any] | None]:
+        ref = body.get(ref_key)
+        if not isinstance(ref, str) or not ref:
+            raise _invalid(f"{ref_key} is required.")
+        app_ref = body.get("app")
+        if "::" in ref:
+            app_ref, ref = ref.split("::", 1)
+        if not app_ref:
+            return ref, None
+        app = self.find("apps", app_ref)
+        if app is None:
+            raise NotFoundError("app", "Couldn't find that app.")
+        return ref, app
+
+    def resolve_attachments(self, req: Request) -> tuple[int, Any]:
+        """By attachment id, or (within the app) attachment name or its add-on's name or id."""
+        body = req.body or {}
+        ref, app = self._resolve_app(body, "addon_attachment")
+        service = body.get("addon_service")
+        found = []
+        for attachment in self._all_attachments(app["id"] if app else None):
+            names = (attachment["id"],) if app is None else (attachment["id"], attachment["name"], *attachment["addon"].values())
+            addon = self.state["addons"][attachment["addon"]["id"]]
+            if ref in names and (not service or addon["addon_service"]["name"] == service):
+                found.append(attachment)
+        if not found:
+            raise NotFoundError("add_on attachment", "Couldn't find that add on attachment.")
+        return 200, self._included(req, found)
+
+    def resolve_addons(self, req: Request) -> tuple[int, Any]:
+        """By add-on id or name, or (within the app) the name of one of its attachments."""
+        body = req.body or {}
+        ref, app = self._resolve_app(body, "addon")
+        service = body.get("addon_service")
+        found = []
+        for addon in self._records("addons", app["id"]) if app else self.state["addons"].values():
+            names = {addon["id"], addon["name"]} | ({a["name"] for a in self._attachments(addon)} if app else set())
+            if ref in names and (not service or addon["addon_service"]["name"] == service):
+                found.append(addon)
+        if not found:
+            raise NotFoundError("add_on", "Couldn't find that add on.")
+        return 200, self._expanded(req, found)
+
+    # dynos: what the formation runs, as if the app were deployed (see the module docstring)
+    def _dynos(self, app: dict[str, Any]) -> list[dict[str, Any]]:
+        releases = self.state["releases"].get(app["id"]) or []
+        current = next((r for r in reversed(releases) if r["status"] == "succeeded"), None)
+        dynos = []
+        for formation in self.state["formation"][app["id"]].values():
+            for number in range(1, formation["quantity"] + 1):
+                name = f"{formation['type']}.{number}"
+                dyno: dict[str, Any] = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"heroku:dyno:{app['id']}:{name}"))}
+                dyno.update(name=name, type=formation["type"], size=formation["size"], state="up", attach_url=None)
+                dyno.update(command=formation["command"], app=_owner(app))
+                dyno["release"] = {"id": current["id"], "version": current["version"]} if current else None
+                dyno.update(created_at=formation["updated_at"], updated_at=formation["updated_at"])
+                dynos.append(dyno)
+        return dynos
+
+    def _dyno(self, req: Request) -> dict[str, Any]:
+        ref = req.params["dyno"]
+        found = next((d for d in self._dynos(self._app(req)) if ref in (d["id"], d["name"])), None)
+        if found is None:
+            raise ApiError(404, "not_found", "Couldn't find that dyno.")
+        return found
+
+    def _restart(self, req: Request) -> dict[str, Any]:
+        """ps:restart: nothing runs, so there is nothing to restart; Heroku answers an empty 202."""
+        if "dyno" in req.params:
+            self._dyno(req)
+        else:
+            self._app(req)
+        return {}
+
+    def refuse(self, message: str) -> Handler:
+        """What cannot work without a dyno runtime (`heroku run`, `heroku logs`): a clear 422 at once."""
+
+        def refused(req: Request) -> tuple[int, Any]:
+            self._app(req)  # an unknown app is still a 404, as on Heroku
+            raise ApiError(422, "sandbox_unsupported", message)
+
+        return refused
+
+    def _owner_collaborator(self, app: dict[str, Any]) -> dict[str, Any]:
+        """A personal app's one collaborator: its owner."""
+        account = self.state["account"]
+        collaborator: dict[str, Any] = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"heroku:collaborator:{app['id']}"))}
+        collaborator.update(app=_owner(app), permissions=[], role="owner", created_at=app["created_at"])
+        collaborator.update(updated_at=app["created_at"], user={k: account[k] for k in ("email", "federated", "id")})
+        return collaborator
+
+    def no_pipeline(self, req: Request) -> tuple[int, Any]:
+        self._app(req)
+        raise ApiError(404, "not_found", "This app is not in a pipeline: there are no pipelines in the sandbox.")
+
+    # --- the Data API on this port, and backup downloads over TLS -----------------------------
+    def _data_dispatch(self, request: Request) -> tuple[int, Any, dict[str, str]]:
+        """A Data API request that came to this port (the CLI's way): answered by the Data API emulator,
+        its backup URLs pointing here, https when this port speaks TLS."""
+        assert self.data_api is not None
+        status, body, headers = self.data_api.dispatch(request)
+        if self.server is not None:
+            scheme = "https" if self.certificate else "http"
+            mine = f"{scheme}://127.0.0.1:{self.server.server_address[1]}{DOWNLOAD_PATH}"
+            body = _replaced(body, f"{self.data_api.base_url}{DOWNLOAD_PATH}", mine)
+        return status, body, headers
+
+    def record(self, entry: Logged) -> None:
+        """Data API requests served on this port are logged as the Data API's."""
+        if self.data_api is not None and entry.path.startswith(DATA_PATHS):
+            self.data_api.record(Logged(self.data_api.service, entry.method, entry.path, entry.status, entry.ms))
+        else:
+            super().record(entry)
+
+    def start(self, port: int = 0) -> str:
+        """Plain HTTP for the API; TLS too on the same port (for the https backup URLs the CLI downloads),
+        with a self-signed loopback certificate kept beside the state (see sandbox/tls.py)."""
+        url = super().start(port)
+        assert self.server is not None
+        folder = self.state_file.parent / "tls" if self.state_file else Path(tempfile.mkdtemp(prefix="heroku-tls-"))
+        made = tls.certificate(folder)
+        if made:
+            self.certificate = made[0]
+            tls.serve_tls_too(self.server, *made)
+        emulator, json_handler = self, self.server.RequestHandlerClass
+
+        class Handler(json_handler):  # type: ignore[misc, valid-type]
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                data = emulator.data_api
+                if not (data is not None and self.path.startswith(DOWNLOAD_PATH) and data.serve_download(self)):
+                    super().do_GET()
+
+        self.server.RequestHandlerClass = Handler
+        return url
+
+
+def _replaced(body: Any, old: str, new: str) -> Any:
+    """`body` with every string starting with `old` starting with `new` instead."""
+    if isinstance(body, str):
+        return new + body[len(old) :] if body.startswith(old) else body
+    if isinstance(body, list):
+        return [_replaced(item, old, new) for item in body]
+    if isinstance(body, dict):
+        return {key: _replaced(value, old, new) for key, value in body.items()}
+    return body

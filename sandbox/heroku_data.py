@@ -55,6 +55,8 @@ class HerokuDataApi(Emulator):
     def __init__(self, *args: Any, heroku: HerokuApi | None = None, backup_dir: Path | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.heroku = heroku  # where add-ons and their databases are found; None: backups answer 404
+        if heroku is not None:
+            heroku.data_api = self  # the Platform emulator's port serves this API too (the Heroku CLI's way)
         folder = self.state_file.parent / "heroku-data-backups" if self.state_file else None
         self._backup_dir = backup_dir or folder  # None: a temporary folder, made on the first backup
         self.base_url = "http://127.0.0.1"
@@ -141,6 +143,7 @@ class HerokuDataApi(Emulator):
         info.update({"Tables": str(tables), "Continuous Protection": "Off", "Data Encryption": "In Use"})
         return 200, {
             "addon_id": db["addon"]["id"],
+            "resource_url": _no_password(db["url"]),  # pg:info matches it to the app's config vars
             "name": db["addon"]["name"],
             "plan": db["addon"]["plan"]["name"],
             "info": [{"name": k, "values": [v]} for k, v in info.items()],

@@ -67,7 +67,7 @@ def start_all(folder: Path, base_port: int, faults: Faults) -> tuple[list[Emulat
     postgres = EmbeddedPostgres(folder / "postgres", base_port + POSTGRES_OFFSET)
     postgres.init()
     postgres.start()
-    heroku = HerokuApi(folder / "heroku.json", folder / "requests.jsonl", faults=faults, postgres=postgres)
+    heroku = HerokuApi(folder / "heroku.json", folder / "requests.jsonl", faults=faults, postgres=postgres, default_domain=True)
     running: list[Emulator] = [
         heroku,
         HerokuDataApi(folder / "heroku-data.json", folder / "requests.jsonl", faults=faults, heroku=heroku),

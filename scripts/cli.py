@@ -19,7 +19,7 @@ import typer
 from infra.providers.http import PlatformApiError
 from infra.spec.problems import SpecError
 from infra.spec.secrecy import redact
-from scripts import clone, drift, gate, plan, repair, sandbox_cmd, schema, verify
+from scripts import clone, drift, gate, plan, repair, sandbox_cmd, schema, state, verify
 from scripts.console import EXIT_INTERNAL, err, fail, fail_spec, settings
 from scripts.gate import GateInputError
 from scripts.pulumi_cli import EngineMissingError
@@ -107,10 +107,12 @@ app.command("verify")(guarded(verify.verify_command))
 app.command("clone")(guarded(clone.clone_command))
 app.command("drift")(guarded(drift.drift_command))
 app.command("repair")(guarded(repair.repair_command))
-for _info in sandbox_cmd.sandbox_app.registered_commands:
-    if _info.callback is not None and not hasattr(_info.callback, "__wrapped__"):
-        _info.callback = guarded(_info.callback)
+for _group in (sandbox_cmd.sandbox_app, state.state_app):
+    for _info in _group.registered_commands:
+        if _info.callback is not None and not hasattr(_info.callback, "__wrapped__"):
+            _info.callback = guarded(_info.callback)
 app.add_typer(sandbox_cmd.sandbox_app, name="sandbox")
+app.add_typer(state.state_app, name="state")
 
 
 def main() -> None:

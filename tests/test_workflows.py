@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -46,5 +47,23 @@ def test_production_waits_for_staging_and_an_approval() -> None:
 def test_workflows_hold_no_credentials() -> None:
     for path in WORKFLOWS:
         for line in path.read_text().splitlines():
-            if re.search(r"(TOKEN|PASSPHRASE|KEY)\s*:", line):
+            if re.search(r"(TOKEN|PASSPHRASE|PASSWORD|KEY|BACKEND_URL)\s*:", line):
                 assert "${{ secrets." in line, f"{path.name}: {line.strip()}"
+
+
+def test_gate_records_travel_with_the_stack_not_as_artifacts() -> None:
+    """Production's gate reads staging's signed pass from the state backend (scripts/gate_records.py):
+    no workflow uploads or downloads `.launchplan/gate`, which anyone could edit."""
+    for path in WORKFLOWS:
+        doc = yaml.safe_load(path.read_text())
+        for job in doc["jobs"].values():
+            for step in job["steps"]:
+                assert ".launchplan/gate" not in json.dumps(step), f"{path.name}: {step}"
+                if "artifact" in step.get("uses", ""):
+                    assert "gate" not in json.dumps(step.get("with", {})), f"{path.name}: {step}"
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    staging_runs = [s.get("run", "") for s in deploy["jobs"]["staging"]["steps"]]
+    production_runs = [s.get("run", "") for s in deploy["jobs"]["production"]["steps"]]
+    assert ".venv/bin/launchplan gate staging" in staging_runs and ".venv/bin/launchplan gate production" in production_runs
+    # Both jobs reach the same backend with the same secrets provider, so the record can be checked.
+    assert deploy["jobs"]["staging"]["env"] == deploy["jobs"]["production"]["env"]
