@@ -106,7 +106,7 @@ class HerokuApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         database_url = self.database_url = pulumi.Output.secret(
-            addon.config_var_values.apply(lambda values: (values or {}).get("DATABASE_URL", ""))
+            addon.config_var_values.apply(_database_url)
         )
         if spec.backups is not None:
             BackupSchedule(
@@ -130,3 +130,12 @@ class HerokuApp(pulumi.ComponentResource):
                 ),
             )
             self.role_passwords = database.role_passwords
+
+
+def _database_url(values: Mapping[str, str] | None) -> str:
+    """The add-on's own URL: DATABASE_URL when it is the app's primary database, else the
+    HEROKU_POSTGRESQL_<COLOR>_URL Heroku gives a second one (configVarValues holds only this add-on's vars)."""
+    values = values or {}
+    if values.get("DATABASE_URL"):
+        return values["DATABASE_URL"]
+    return next((v for k, v in sorted(values.items()) if k.startswith("HEROKU_POSTGRESQL_") and k.endswith("_URL")), "")

@@ -77,3 +77,19 @@ def test_backup_schedule_is_daily_at_the_declared_hour(heroku_app: dict[str, Any
 def test_no_backup_schedule_without_backups() -> None:
     r = render_sections(heroku={"apps": {"sc-mvp-staging": {"postgres": {"plan": "essential-0"}}}})
     assert r.by_type("pulumi-python:dynamic/heroku:BackupSchedule") == []
+
+
+@pytest.mark.parametrize(
+    ("values", "url"),
+    [
+        ({"DATABASE_URL": "postgres://primary", "HEROKU_POSTGRESQL_RED_URL": "postgres://primary"}, "postgres://primary"),
+        # A second Postgres add-on on an app only gets its colour URL, as on Heroku.
+        ({"HEROKU_POSTGRESQL_OLIVE_URL": "postgres://second"}, "postgres://second"),
+        ({}, ""),
+        (None, ""),
+    ],
+)
+def test_the_database_url_is_the_addons_own(values: dict[str, str] | None, url: str) -> None:
+    from infra.components.heroku_app import _database_url
+
+    assert _database_url(values) == url
