@@ -244,10 +244,19 @@ def run_engine(
     graceful = True
     try:
         try:
-            stdout, stderr = proc.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            graceful = False
-            raise
+            deadline = None if timeout is None else time.monotonic() + timeout
+            pending_input = input
+            while True:
+                try:
+                    stdout, stderr = proc.communicate(pending_input, timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pending_input = None
+                    if proc.poll() is not None:
+                        stop_marked(marker)  # the CLI is done: what it left behind holds our pipes open
+                    if deadline is not None and time.monotonic() > deadline:
+                        graceful = False
+                        raise subprocess.TimeoutExpired(cmd, timeout or 0) from None
         except BaseException:
             if main:  # interrupted: stop every run in progress, this thread's and the workers'
                 with _active_lock:

@@ -10,9 +10,9 @@ SDK marks secret is recorded as `[secret]`, never as its value.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks

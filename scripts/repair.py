@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from infra.providers.http import ApiClient, PlatformApiError
 from infra.spec.problems import SpecError
 from scripts.console import EXIT_BLOCKED, fail, out
 from scripts.project import find_project_root
+from scripts.pulumi_cli import failure_cause
 from scripts.stacks import Stack, StackError
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's "not known until applied"
@@ -350,17 +352,43 @@ def preview(stack: Stack) -> dict[str, Any]:
     return result
 
 
-def adopt(stack: Stack, findings: list[Finding]) -> list[Finding]:
-    """Import every adoptable finding in one engine run; answers what was adopted."""
+def adopt(stack: Stack, findings: list[Finding], tries: int = 4) -> list[Finding]:
+    """Import every adoptable finding (one engine run for all; when that fails, one run per resource,
+    each tried again on a transient failure: an import reads every object, and any read may fail).
+    Answers what was adopted; raises the last failure when one could not be adopted."""
     chosen = [f for f in findings if f.verdict == "adopt" and f.live_id]
     if not chosen:
         return []
+    try:
+        _import(stack, chosen)
+        return chosen
+    except StackError:
+        if len(chosen) == 1 and tries <= 1:
+            raise
+    done: list[Finding] = []
+    failure: StackError | None = None
+    for finding in chosen:
+        for attempt in range(tries):
+            try:
+                _import(stack, [finding])
+                done.append(finding)
+                break
+            except StackError as exc:
+                failure = exc
+                if failure_cause(str(exc))[0] not in ("network", "conflict") or attempt == tries - 1:
+                    break
+                time.sleep(0.2 * (attempt + 1))
+    if failure is not None and len(done) < len(chosen):
+        raise failure
+    return done
+
+
+def _import(stack: Stack, chosen: list[Finding]) -> None:
     spec = import_file(chosen, state_urns(stack))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "import.json"
         path.write_text(json.dumps(spec))
         stack.pulumi("import", "--file", str(path), "--yes", "--non-interactive", "--generate-code=false", "--protect=false")
-    return chosen
 
 
 def reconcile(

@@ -185,9 +185,7 @@ class Sandbox:
             require_engine()
         except EngineMissingError:
             self.console.print("[bold]Building the offline Pulumi engine[/] (first time only, ~7 min on 2 cores)…")
-            build = subprocess.run(
-                ["bash", str(ROOT / "tools" / "engine" / "build.sh")], env=dict(os.environ)
-            )
+            build = subprocess.run(["bash", str(ROOT / "tools" / "engine" / "build.sh")], env=dict(os.environ))
             if build.returncode != 0:
                 raise SandboxError("the engine build failed (output above); fix it, then run `make engine`") from None
 
@@ -224,6 +222,7 @@ class Sandbox:
         if self._listening():
             raise SandboxError(f"port {self.port + 1} is in use by another program: pass --port with a free base port")
         self.dir.mkdir(parents=True, exist_ok=True)
+        stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)  # what a crashed server left (its PostgreSQL)
         log = (self.dir / "emulators.log").open("a")
         proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox.server", "--dir", str(self.dir / "emulators"), "--port", str(self.port), *fault_args],
@@ -238,6 +237,10 @@ class Sandbox:
         deadline = time.monotonic() + 60  # the first start runs initdb for the embedded PostgreSQL
         while not self._listening():
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)
+                (self.dir / "emulators.pid").unlink(missing_ok=True)
                 raise SandboxError(f"the emulators did not start; see {self.dir / 'emulators.log'}")
             time.sleep(0.1)
 
@@ -594,8 +597,11 @@ def up(sb: Sandbox, knobs: Knobs | None = None, refresh_first: bool = True) -> N
 
 def down(sb: Sandbox, destroy_protected: bool) -> None:
     require_engine()
+    deployed = (sb.dir / "pulumi-state").exists() and sb.resource_count() > 0
+    if deployed:
+        sb.check_stack_file()  # a port that is not the stack file's: refused before anything stops or changes
     try:
-        if (sb.dir / "pulumi-state").exists() and sb.resource_count():
+        if deployed:
             destroy(sb, destroy_protected)
     finally:  # the emulators never outlive `down`, even when the destroy failed (their state stays on disk)
         stopped = sb.stop_emulators()
@@ -603,7 +609,6 @@ def down(sb: Sandbox, destroy_protected: bool) -> None:
 
 
 def destroy(sb: Sandbox, destroy_protected: bool) -> None:
-    sb.check_stack_file()  # the stack file must send the providers to these emulators, or nothing is destroyed
     stop_orphaned_runs(where=str(sb.dir / "pulumi-state"))
     if sb.running_faults():  # faults would fail the destroy half-way: restart the emulators without them
         sb.stop_emulators()

@@ -350,6 +350,36 @@ def compare_outputs(source: dict[str, Any], destination: dict[str, Any]) -> list
     return [f"stack output {k} differs" for k in keys]
 
 
+@dataclass
+class _MoveRun:
+    """One move's backends and settings, shared by its steps, and its progress line."""
+
+    project: Path
+    source: Side
+    destination: Side
+    secrets_provider: str | None
+    new_passphrase: str | None
+    skip_preview: bool
+    progress: Progress | None
+    task: Any = None
+
+    def step(self, text: str) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=escape(text))
+
+
+@dataclass
+class _SourceStack:
+    """One stack as read from the source before anything is written."""
+
+    name: str
+    state: dict[str, Any]  # as exported: ciphertexts stay ciphertexts
+    plain: dict[str, Any]  # exported with --show-secrets, to compare decrypted
+    outputs: dict[str, Any]
+    tags: dict[str, str]  # without the system tags
+    seconds: float  # spent reading it
+
+
 def move(
     project: Path,
     source: Side,
@@ -364,136 +394,170 @@ def move(
 ) -> MoveResult:
     """Move the project's stacks; raises BackendUrlError-like ValueError on bad input (nothing done)
     and MoveError on failure (destination cleaned up, stack files restored)."""
-    from scripts import gate_records
-    from scripts.project import stack_names
-
-    if source.url.identity == destination.url.identity:
-        raise ValueError(f"the destination {destination.url.redacted} is the source backend: nothing to move")
-    if new_passphrase is not None and secrets_provider != "passphrase":
-        raise ValueError("a new passphrase only applies with --secrets-provider passphrase")
-    if secrets_provider == "passphrase" and not new_passphrase:
-        raise ValueError("--secrets-provider passphrase re-encrypts under a new passphrase: give it with --new-passphrase-file")
-    files = stack_names(project)
-    wanted = stacks or files
-    unknown = sorted(set(wanted) - set(files))
-    if unknown:
-        raise ValueError(f"no stack file for {', '.join(unknown)} (stacks here: {', '.join(files) or 'none'})")
-
-    def step(task: Any, text: str) -> None:
-        if progress is not None and task is not None:
-            progress.update(task, description=escape(text))
-
+    run = _MoveRun(project, source, destination, secrets_provider, new_passphrase, skip_preview, progress)
+    wanted = _wanted_stacks(run, stacks)
     if destination.url.scheme == "file":  # `pulumi login file://DIR` needs DIR to exist
         Path(destination.url.identity[1]).mkdir(parents=True, exist_ok=True)
-    overall = progress.add_task("reading the source", total=None) if progress is not None else None
-    at_source = source.stacks()
-    names = [s for s in wanted if s in at_source]
-    skipped = [s for s in wanted if s not in at_source]
-    if not names:
-        raise ValueError(f"none of {', '.join(wanted)} exists in the source backend {source.url.redacted}: nothing to move")
-    step(overall, "reading the destination")
-    existing = sorted(set(names) & destination.stacks())
-    if existing:
-        raise ValueError(
-            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''} in {destination.url.redacted}: "
-            "refusing to overwrite (remove them there first if they are stale copies)"
-        )
-
+    run.task = progress.add_task("reading the source", total=None) if progress is not None else None
+    names, skipped = _stacks_to_move(run, wanted)
     # 1. The source, read only: its state, outputs, tags, and that it previews clean.
-    before: dict[str, dict[str, Any]] = {}
-    plain: dict[str, dict[str, Any]] = {}
-    outputs: dict[str, dict[str, Any]] = {}
-    tags: dict[str, dict[str, str]] = {}
-    started: dict[str, float] = {}
-    for name in names:
-        started[name] = time.perf_counter()
-        step(overall, f"{name}: reading the source")
-        before[name] = source.export(name)
-        if before[name].get("deployment", {}).get("pending_operations"):
-            raise MoveError(
-                f"stack {name} has pending operations from an interrupted update at the source: "
-                f"resolve them first (`pulumi refresh --stack {name}`), then move"
-            )
-        plain[name] = source.export(name, show_secrets=True)
-        outputs[name] = source.outputs(name)
-        tags[name] = {k: v for k, v in source.tags(name).items() if not k.startswith(SYSTEM_TAGS)}
-        if not skip_preview:
-            step(overall, f"{name}: pulumi preview at the source")
-            changes = source.preview(name)
-            if changes:
-                summary = ", ".join(f"{n} to {op}" for op, n in sorted(changes.items()))
-                raise MoveError(
-                    f"stack {name} does not match its program at the source ({summary}): "
-                    "apply or revert that first, so the move can be verified with --expect-no-changes"
-                )
-        started[name] = time.perf_counter() - started[name]
-
+    read = [_read_source(run, name) for name in names]
     stack_files = [project / f"Pulumi.{n}.yaml" for n in names]
-    created: list[str] = []
-    moved: list[Moved] = []
     originals = {p: p.read_bytes() for p in stack_files if p.is_file()}  # put back if the move fails
-    try:
-        for name in names:
-            t0 = time.perf_counter()
-            step(overall, f"{name}: importing at the destination")
-            destination.run("stack", "init", name, "--no-select", "--non-interactive")
-            created.append(name)
-            destination.run("stack", "import", "--stack", name, stdin=json.dumps(before[name]))
-            for tag, value in tags[name].items():
-                if tag == gate_records.KEY_TAG and secrets_provider:
-                    continue  # re-wrapped below, under the new provider
-                destination.run("stack", "tag", "set", tag, value, "--stack", name)
-            if secrets_provider:
-                step(overall, f"{name}: re-encrypting with {secrets_provider.split('://')[0]}")
-                _reencrypt(project, source, destination, name, secrets_provider, new_passphrase, tags[name])
-            step(overall, f"{name}: verifying at the destination")
-            after = destination.export(name, show_secrets=True)
-            problems = compare_resources(plain[name], after)
-            problems += compare_outputs(outputs[name], destination.outputs(name))
-            missing_tags = sorted(set(tags[name]) - set(destination.tags(name)))
-            problems += [f"tag {t} missing at the destination" for t in missing_tags]
-            preview = "skipped (--skip-preview)"
-            if not skip_preview:
-                step(overall, f"{name}: pulumi preview at the destination")
-                changes = destination.preview(name)
-                if changes:
-                    problems.append("pulumi preview proposes " + ", ".join(f"{n} to {op}" for op, n in sorted(changes.items())))
-                preview = "no changes"
-            if problems:
-                raise MoveError(f"stack {name} differs at the destination: " + "; ".join(problems))
-            moved.append(
-                Moved(
-                    name,
-                    len(managed(after)),
-                    len(outputs[name]),
-                    _count_secrets(after.get("deployment", {}).get("resources")) + _count_secrets(outputs[name]),
-                    preview,
-                    len(tags[name]),
-                    bool(secrets_provider),
-                    round(started[name] + time.perf_counter() - t0, 2),
-                )
-            )
-        # 2. Nobody changed the source meanwhile.
-        step(overall, "checking the source is unchanged")
-        for name in names:
-            if managed(source.export(name)) != managed(before[name]):
-                raise MoveError(f"stack {name} changed at the source during the move (an update ran): move again")
-    except BaseException as exc:
-        _undo(destination, created, originals)
-        if isinstance(exc, MoveError):
-            raise MoveError(f"{exc}. Nothing was kept at the destination; the source is unchanged.") from None
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise MoveError(f"{type(exc).__name__}: {destination.scrub(str(exc))}. Nothing was kept at the destination.") from None
-
+    moved = _move_or_undo(run, read, originals)
     removed = False
     if remove_source:
         for name in names:
-            step(overall, f"{name}: removing from the source")
+            run.step(f"{name}: removing from the source")
             source.run("stack", "rm", name, "--force", "--yes", "--preserve-config", "--non-interactive")
         removed = True
     changed = [p.name for p in stack_files if p.is_file() and originals.get(p) != p.read_bytes()]
     return MoveResult(source.url.redacted, destination.url.redacted, moved, skipped, removed, changed)
+
+
+def _wanted_stacks(run: _MoveRun, stacks: list[str] | None) -> list[str]:
+    """The stacks asked for (default: every stack file), once the request is known to make sense."""
+    from scripts.project import stack_names
+
+    if run.source.url.identity == run.destination.url.identity:
+        raise ValueError(f"the destination {run.destination.url.redacted} is the source backend: nothing to move")
+    if run.new_passphrase is not None and run.secrets_provider != "passphrase":
+        raise ValueError("a new passphrase only applies with --secrets-provider passphrase")
+    if run.secrets_provider == "passphrase" and not run.new_passphrase:
+        raise ValueError("--secrets-provider passphrase re-encrypts under a new passphrase: give it with --new-passphrase-file")
+    files = stack_names(run.project)
+    wanted = stacks or files
+    unknown = sorted(set(wanted) - set(files))
+    if unknown:
+        raise ValueError(f"no stack file for {', '.join(unknown)} (stacks here: {', '.join(files) or 'none'})")
+    return wanted
+
+
+def _stacks_to_move(run: _MoveRun, wanted: list[str]) -> tuple[list[str], list[str]]:
+    """(the wanted stacks the source holds, those it does not); none may exist at the destination."""
+    at_source = run.source.stacks()
+    names = [s for s in wanted if s in at_source]
+    skipped = [s for s in wanted if s not in at_source]
+    if not names:
+        raise ValueError(f"none of {', '.join(wanted)} exists in the source backend {run.source.url.redacted}: nothing to move")
+    run.step("reading the destination")
+    existing = sorted(set(names) & run.destination.stacks())
+    if existing:
+        raise ValueError(
+            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''} in {run.destination.url.redacted}: "
+            "refusing to overwrite (remove them there first if they are stale copies)"
+        )
+    return names, skipped
+
+
+def _read_source(run: _MoveRun, name: str) -> _SourceStack:
+    """A stack's state, outputs and tags at the source, refused if an update was interrupted or
+    (unless --skip-preview) the stack does not match its program."""
+    started = time.perf_counter()
+    source = run.source
+    run.step(f"{name}: reading the source")
+    state = source.export(name)
+    if state.get("deployment", {}).get("pending_operations"):
+        raise MoveError(
+            f"stack {name} has pending operations from an interrupted update at the source: "
+            f"resolve them first (`pulumi refresh --stack {name}`), then move"
+        )
+    plain = source.export(name, show_secrets=True)
+    outputs = source.outputs(name)
+    tags = {k: v for k, v in source.tags(name).items() if not k.startswith(SYSTEM_TAGS)}
+    if not run.skip_preview:
+        run.step(f"{name}: pulumi preview at the source")
+        changes = source.preview(name)
+        if changes:
+            raise MoveError(
+                f"stack {name} does not match its program at the source ({_changes_summary(changes)}): "
+                "apply or revert that first, so the move can be verified with --expect-no-changes"
+            )
+    return _SourceStack(name, state, plain, outputs, tags, time.perf_counter() - started)
+
+
+def _changes_summary(changes: dict[str, int]) -> str:
+    return ", ".join(f"{n} to {op}" for op, n in sorted(changes.items()))
+
+
+def _move_or_undo(run: _MoveRun, stacks: list[_SourceStack], originals: dict[Path, bytes]) -> list[Moved]:
+    """Import and verify every stack, then check the source is unchanged; on any failure remove
+    what this run created at the destination and put the stack files back."""
+    created: list[str] = []
+    try:
+        moved = [_move_one(run, stack, created) for stack in stacks]
+        # 2. Nobody changed the source meanwhile.
+        run.step("checking the source is unchanged")
+        for stack in stacks:
+            if managed(run.source.export(stack.name)) != managed(stack.state):
+                raise MoveError(f"stack {stack.name} changed at the source during the move (an update ran): move again")
+    except BaseException as exc:
+        _undo(run.destination, created, originals)
+        if isinstance(exc, MoveError):
+            raise MoveError(f"{exc}. Nothing was kept at the destination; the source is unchanged.") from None
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise MoveError(
+            f"{type(exc).__name__}: {run.destination.scrub(str(exc))}. Nothing was kept at the destination."
+        ) from None
+    return moved
+
+
+def _move_one(run: _MoveRun, stack: _SourceStack, created: list[str]) -> Moved:
+    """Import one stack at the destination (noting it in `created` first) and verify it there."""
+    started = time.perf_counter()
+    _import_stack(run, stack, created)
+    after, preview = _verify_stack(run, stack)
+    return Moved(
+        stack.name,
+        len(managed(after)),
+        len(stack.outputs),
+        _count_secrets(after.get("deployment", {}).get("resources")) + _count_secrets(stack.outputs),
+        preview,
+        len(stack.tags),
+        bool(run.secrets_provider),
+        round(stack.seconds + time.perf_counter() - started, 2),
+    )
+
+
+def _import_stack(run: _MoveRun, stack: _SourceStack, created: list[str]) -> None:
+    """Create the stack at the destination, import its state, copy its tags, re-encrypt if asked."""
+    from scripts import gate_records
+
+    destination, name = run.destination, stack.name
+    run.step(f"{name}: importing at the destination")
+    destination.run("stack", "init", name, "--no-select", "--non-interactive")
+    created.append(name)
+    destination.run("stack", "import", "--stack", name, stdin=json.dumps(stack.state))
+    for tag, value in stack.tags.items():
+        if tag == gate_records.KEY_TAG and run.secrets_provider:
+            continue  # re-wrapped below, under the new provider
+        destination.run("stack", "tag", "set", tag, value, "--stack", name)
+    if run.secrets_provider:
+        run.step(f"{name}: re-encrypting with {run.secrets_provider.split('://')[0]}")
+        _reencrypt(run.project, run.source, destination, name, run.secrets_provider, run.new_passphrase, stack.tags)
+
+
+def _verify_stack(run: _MoveRun, stack: _SourceStack) -> tuple[dict[str, Any], str]:
+    """(the destination's decrypted export, the preview's verdict); raises MoveError naming every
+    difference from the source."""
+    destination, name = run.destination, stack.name
+    run.step(f"{name}: verifying at the destination")
+    after = destination.export(name, show_secrets=True)
+    problems = compare_resources(stack.plain, after)
+    problems += compare_outputs(stack.outputs, destination.outputs(name))
+    missing_tags = sorted(set(stack.tags) - set(destination.tags(name)))
+    problems += [f"tag {t} missing at the destination" for t in missing_tags]
+    preview = "skipped (--skip-preview)"
+    if not run.skip_preview:
+        run.step(f"{name}: pulumi preview at the destination")
+        changes = destination.preview(name)
+        if changes:
+            problems.append("pulumi preview proposes " + _changes_summary(changes))
+        preview = "no changes"
+    if problems:
+        raise MoveError(f"stack {name} differs at the destination: " + "; ".join(problems))
+    return after, preview
 
 
 def _reencrypt(
@@ -581,59 +645,95 @@ def move_command(
 ) -> None:
     """Move every stack of this project to another state backend; verified before the source is touched."""
     from scripts.project import find_project_root
-    from scripts.pulumi_cli import EngineMissingError, pulumi_cli
 
     project = find_project_root()
     try:
         destination_url = parse_backend_url(to)
     except BackendUrlError as exc:
         fail(str(exc))
-    new_passphrase = None
-    if new_passphrase_file is not None:
-        if not new_passphrase_file.is_file():
-            fail(f"--new-passphrase-file {new_passphrase_file} does not exist")
-        new_passphrase = new_passphrase_file.read_text().strip()
-        if not new_passphrase:
-            fail(f"--new-passphrase-file {new_passphrase_file} is empty")
+    new_passphrase = _read_new_passphrase(new_passphrase_file)
+    _check_secrets_provider(secrets_provider)
+    binary, env, source_url = _pulumi_and_source(from_)
+    _warn_unverified_tls(source_url, destination_url)
+    source = Side("source", source_url, project, binary, env)
+    destination = Side("destination", destination_url, project, binary, env)
+    options = _MoveOptions(stack, secrets_provider, new_passphrase, skip_preview, remove_source)
+    _report(_move_with_progress(project, source, destination, options), as_json)
+
+
+@dataclass(frozen=True)
+class _MoveOptions:
+    """What `move` is asked to do beyond which backends: its keyword arguments."""
+
+    stacks: list[str] | None
+    secrets_provider: str | None
+    new_passphrase: str | None
+    skip_preview: bool
+    remove_source: bool
+
+
+def _read_new_passphrase(path: Path | None) -> str | None:
+    """The passphrase in --new-passphrase-file, if given; a missing or empty file fails the command."""
+    if path is None:
+        return None
+    if not path.is_file():
+        fail(f"--new-passphrase-file {path} does not exist")
+    passphrase = path.read_text().strip()
+    if not passphrase:
+        fail(f"--new-passphrase-file {path} is empty")
+    return passphrase
+
+
+def _check_secrets_provider(secrets_provider: str | None) -> None:
     if secrets_provider is not None:
         kind = secrets_provider.split("://", 1)[0]
         if kind not in ("passphrase", "default", "awskms", "gcpkms", "azurekeyvault", "hashivault"):
             fail(f"--secrets-provider {redact_url(secrets_provider)!r} is not passphrase, default or a KMS URL")
+
+
+def _pulumi_and_source(from_: str | None) -> tuple[str, dict[str, str], BackendUrl]:
+    """The pulumi CLI (binary, env) and the source backend: --from, else the CLI's current one."""
+    from scripts.pulumi_cli import EngineMissingError, pulumi_cli
+
     try:
         binary, env = pulumi_cli()
-        source_url = parse_backend_url(from_ if from_ is not None else current_backend(binary, env))
+        return binary, env, parse_backend_url(from_ if from_ is not None else current_backend(binary, env))
     except EngineMissingError as exc:
         fail(str(exc))
     except BackendUrlError as exc:
         fail(f"--from: {exc}")
     except MoveError as exc:
         fail(str(exc), EXIT_FAILED)
-    for url in (source_url, destination_url):
+
+
+def _warn_unverified_tls(*urls: BackendUrl) -> None:
+    for url in urls:
         warning = tls_warning(url)
         if warning:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
-    source = Side("source", source_url, project, binary, env)
-    destination = Side("destination", destination_url, project, binary, env)
+
+
+def _move_with_progress(project: Path, source: Side, destination: Side, options: _MoveOptions) -> MoveResult:
+    """`move` under a spinner; a failed move exits EXIT_FAILED, a refused request EXIT_INVALID."""
     try:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
         ) as progress:
-            result = move(
+            return move(
                 project,
                 source,
                 destination,
-                stacks=stack,
-                secrets_provider=secrets_provider,
-                new_passphrase=new_passphrase,
-                skip_preview=skip_preview,
-                remove_source=remove_source,
+                stacks=options.stacks,
+                secrets_provider=options.secrets_provider,
+                new_passphrase=options.new_passphrase,
+                skip_preview=options.skip_preview,
+                remove_source=options.remove_source,
                 progress=progress,
             )
     except MoveError as exc:
         fail(str(exc), EXIT_FAILED)
     except ValueError as exc:
-        fail(scrub(str(exc), source_url.secrets + destination_url.secrets), EXIT_INVALID)
-    _report(result, as_json)
+        fail(scrub(str(exc), source.url.secrets + destination.url.secrets), EXIT_INVALID)
 
 
 def _report(result: MoveResult, as_json: bool) -> None:

@@ -105,9 +105,7 @@ class HerokuApp(pulumi.ComponentResource):
             # Protected databases refuse delete and replace; a plan change is an in-place upgrade.
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
-        database_url = self.database_url = pulumi.Output.secret(
-            addon.config_var_values.apply(_database_url)
-        )
+        database_url = self.database_url = pulumi.Output.secret(addon.config_var_values.apply(_database_url))
         if spec.backups is not None:
             BackupSchedule(
                 f"{name}-backups",

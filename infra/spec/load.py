@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -44,11 +45,36 @@ def load_spec(config: StackConfig, *, require_secrets: bool = True) -> Spec:
     require_secrets=False (the offline plan) tolerates secrets not set yet; a secret set
     as plain text is still an error.
     """
-    problems: list[Problem] = []
     raw = config.namespace(NAMESPACE)
     stack = config.stack
+    parsed, problems = _parse_sections(raw)
+    planted = _planted_secrets(parsed, stack)
+    problems.extend(planted)
+    sandbox = parsed.get("sandbox", False) is True
+    sections, invalid = _validate_sections(parsed, {"stack": stack, "sandbox": sandbox}, {p.path for p in planted})
+    problems.extend(invalid)
 
+    spec: Spec | None = None
+    typos: dict[str, str] = {}
+    if not problems:
+        spec = _build_spec(stack, sandbox, sections)
+        typos = _typo_targets(spec, config)
+        problems.extend(_cross_checks(spec, config, require_secrets, typos))
+
+    referenced = set(spec.secret_refs()) if spec else _raw_secret_refs(parsed)
+    problems.extend(_unknown_keys(config, raw, referenced | set(typos.values())))
+    problems.extend(_plain_credentials(config, referenced))
+
+    if problems:
+        raise SpecError(stack, problems)
+    assert spec is not None
+    return spec
+
+
+def _parse_sections(raw: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    """Each spec section's text as a value (JSON, or true/false), and a problem for each that is neither."""
     parsed: dict[str, Any] = {}
+    problems: list[Problem] = []
     for key, text in raw.items():
         if key not in SECTIONS:
             continue
@@ -65,43 +91,49 @@ def load_spec(config: StackConfig, *, require_secrets: bool = True) -> Spec:
                         f"{NAMESPACE}:{key}", "is not a structured value", f"write it as a YAML mapping, e.g. {EXAMPLES[key]}"
                     )
                 )
+    return parsed, problems
 
-    planted = _planted_secrets(parsed, stack)
-    problems.extend(planted)
-    sandbox = parsed.get("sandbox", False) is True
-    context = {"stack": stack, "sandbox": sandbox}
+
+def _validate_sections(
+    parsed: dict[str, Any], context: dict[str, Any], flagged: set[str]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Each parsed section as its model, and the models' problems but those at paths already
+    `flagged` as planted secrets."""
     sections: dict[str, Any] = {}
+    problems: list[Problem] = []
     for key, value in parsed.items():
         try:
             sections[key] = TypeAdapter(SECTIONS[key]).validate_python(value, context=context)
         except ValidationError as exc:
             found = problems_from(exc, f"{NAMESPACE}:{key}", SECTIONS[key])
-            flagged = {p.path for p in planted}
             problems.extend(p for p in found if p.path not in flagged)
+    return sections, problems
 
-    spec: Spec | None = None
-    typos: dict[str, str] = {}
-    if not problems:
-        protect_default = stack == "production" or stack.startswith("prod")
-        spec = Spec(
-            stack=stack,
-            sandbox=sandbox,
-            protect_databases=sections.get("protectDatabases", protect_default),
-            heroku=sections.get("heroku", Heroku()),
-            vercel=sections.get("vercel", Vercel()),
-            webhooks=sections.get("webhooks", {}),
-            endpoints=sections.get("endpoints", Endpoints()),
-        )
-        typos = _typo_targets(spec, config)
-        problems.extend(_cross_checks(spec, config, require_secrets, typos))
 
-    referenced = set(spec.secret_refs()) if spec else _raw_secret_refs(parsed)
+def _build_spec(stack: str, sandbox: bool, sections: dict[str, Any]) -> Spec:
+    """The Spec from the validated sections, each absent one at its default."""
+    protect_default = stack == "production" or stack.startswith("prod")
+    return Spec(
+        stack=stack,
+        sandbox=sandbox,
+        protect_databases=sections.get("protectDatabases", protect_default),
+        heroku=sections.get("heroku", Heroku()),
+        vercel=sections.get("vercel", Vercel()),
+        webhooks=sections.get("webhooks", {}),
+        endpoints=sections.get("endpoints", Endpoints()),
+    )
+
+
+def _unknown_keys(config: StackConfig, raw: dict[str, str], known: set[str]) -> list[Problem]:
+    """launchplan:* keys that are neither a spec section nor a `known` key (a secret the spec
+    references, or a typo's target); one holding what looks like a credential says so."""
+    problems = []
+    stack = config.stack
     for key in sorted(raw):
         full = f"{NAMESPACE}:{key}"
-        if key in SECTIONS or full in referenced | {f"{NAMESPACE}:calendlyToken"} or full in typos.values():
+        if key in SECTIONS or full in known | {f"{NAMESPACE}:calendlyToken"}:
             continue
-        leaked = (looks_secret_key(full) or secret_value(raw[key]) is not None) and not config.is_secret(full)
-        if leaked:
+        if (looks_secret_key(full) or secret_value(raw[key]) is not None) and not config.is_secret(full):
             problems.append(
                 Problem(
                     full,
@@ -119,12 +151,7 @@ def load_spec(config: StackConfig, *, require_secrets: bool = True) -> Spec:
                 f"or reference it from secretEnv / a Vercel env var",
             )
         )
-    problems.extend(_plain_credentials(config, referenced))
-
-    if problems:
-        raise SpecError(stack, problems)
-    assert spec is not None
-    return spec
+    return problems
 
 
 def _plain_credentials(config: StackConfig, referenced: set[str]) -> list[Problem]:
@@ -162,70 +189,93 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any, str | None]]:
                 yield (f"{path}[{i}]", v, None)
 
 
+@dataclass(frozen=True)
+class _Leaf:
+    """A text in a spec section: a value, or (under None, not a list item) a mapping key."""
+
+    section: str
+    path: str
+    text: str
+    under: str | None  # the mapping key the value sits under
+
+    @property
+    def is_key(self) -> bool:
+        return self.under is None and not self.path.endswith("]")
+
+    @property
+    def in_env(self) -> bool:  # a Heroku app's plain env var
+        parts = self.path.split(".")
+        return len(parts) >= 2 and parts[-2] == "env" and self.section == "heroku" and self.under is not None
+
+    @property
+    def vercel_value(self) -> bool:  # a Vercel env var's value
+        return self.under == "value" and self.section == "vercel"
+
+
 def _planted_secrets(parsed: dict[str, Any], stack: str) -> list[Problem]:
     """Text anywhere in the spec that carries a credential (whatever its key is called): a plain
     env value that is a token or a URL with a password, a token pasted into any other field. Names
     that look secret and config key references are checked by the models themselves."""
     problems: list[Problem] = []
     for section, value in parsed.items():
-        root = f"{NAMESPACE}:{section}"
-        for path, leaf, under in _walk(value, root):
-            if not isinstance(leaf, str):
-                continue
-            parts = path.split(".")
-            in_env = len(parts) >= 2 and parts[-2] == "env" and section == "heroku" and under is not None
-            vercel_value = under == "value" and section == "vercel"
-            if under is None and not path.endswith("]"):  # a mapping key
-                kind = secret_value(leaf)
-                if kind:
-                    problems.append(
-                        Problem(
-                            path,
-                            f"has a key that looks like {kind} (not shown)",
-                            "remove it: a key names a setting, never a secret",
-                        )
-                    )
-                continue
-            if GO_TIME_TEXT.match(leaf):
-                problems.append(
-                    Problem(
-                        path,
-                        f"is an unquoted date or time, which Pulumi reads as a timestamp and hands over as '{leaf}'",
-                        "quote it to keep the text as written, e.g. '2024-01-01'",
-                    )
-                )
-                continue
-            if path.endswith(".fromConfig") or ".secretEnv." in path:
-                continue  # key references: checked (and never echoed) by the models
-            if (under == "url" or section == "endpoints") and (url_password(leaf) or query_credentials(leaf)):
-                continue  # check_url refuses a credential in a URL's userinfo or query, with the exact fix
-            if in_env and looks_secret(under or ""):
-                continue  # the name already says secret: the model reports it with its fix
-            kind = secret_value(leaf, plain_expected=in_env or vercel_value)
-            if not kind:
-                continue
-            if in_env or vercel_value:
-                name = under if in_env else _sibling_key(parsed, path)
-                config_key = suggested_config_key(name or "SECRET_VALUE")
-                declare = f"declare it as secretEnv: {{{name}: {config_key}}}" if in_env else f"write fromConfig: {config_key}"
-                problems.append(
-                    Problem(
-                        path,
-                        f"{name or 'this env var'} holds what looks like {kind}, given as a plain value (not shown)",
-                        f"remove the value from this file, run `{set_secret_command(stack, full_key(config_key))}` "
-                        f"(it prompts for the value), and {declare}",
-                    )
-                )
-            else:
-                problems.append(
-                    Problem(
-                        path,
-                        f"holds what looks like {kind} (not shown)",
-                        "remove it: credentials never go in a stack file; set them with `pulumi config set --secret` "
-                        "and reference them from secretEnv / fromConfig",
-                    )
-                )
+        for path, leaf, under in _walk(value, f"{NAMESPACE}:{section}"):
+            if isinstance(leaf, str):
+                problem = _planted_secret(_Leaf(section, path, leaf, under), parsed, stack)
+                if problem is not None:
+                    problems.append(problem)
     return problems
+
+
+def _planted_secret(leaf: _Leaf, parsed: dict[str, Any], stack: str) -> Problem | None:
+    """The problem with one text of the spec, if it carries a credential or a mangled timestamp."""
+    if leaf.is_key:
+        kind = secret_value(leaf.text)
+        if not kind:
+            return None
+        return Problem(
+            leaf.path, f"has a key that looks like {kind} (not shown)", "remove it: a key names a setting, never a secret"
+        )
+    if GO_TIME_TEXT.match(leaf.text):
+        return Problem(
+            leaf.path,
+            f"is an unquoted date or time, which Pulumi reads as a timestamp and hands over as '{leaf.text}'",
+            "quote it to keep the text as written, e.g. '2024-01-01'",
+        )
+    if _checked_by_the_models(leaf):
+        return None
+    kind = secret_value(leaf.text, plain_expected=leaf.in_env or leaf.vercel_value)
+    if not kind:
+        return None
+    if leaf.in_env or leaf.vercel_value:
+        return _plain_env_secret(leaf, kind, parsed, stack)
+    return Problem(
+        leaf.path,
+        f"holds what looks like {kind} (not shown)",
+        "remove it: credentials never go in a stack file; set them with `pulumi config set --secret` "
+        "and reference them from secretEnv / fromConfig",
+    )
+
+
+def _checked_by_the_models(leaf: _Leaf) -> bool:
+    """Texts whose models report a credential themselves, with a more exact fix."""
+    if leaf.path.endswith(".fromConfig") or ".secretEnv." in leaf.path:
+        return True  # key references: checked (and never echoed) by the models
+    if (leaf.under == "url" or leaf.section == "endpoints") and (url_password(leaf.text) or query_credentials(leaf.text)):
+        return True  # check_url refuses a credential in a URL's userinfo or query, with the exact fix
+    return leaf.in_env and looks_secret(leaf.under or "")  # the name already says secret
+
+
+def _plain_env_secret(leaf: _Leaf, kind: str, parsed: dict[str, Any], stack: str) -> Problem:
+    """A credential given as an env var's plain value: the fix moves it into a secret config key."""
+    name = leaf.under if leaf.in_env else _sibling_key(parsed, leaf.path)
+    config_key = suggested_config_key(name or "SECRET_VALUE")
+    declare = f"declare it as secretEnv: {{{name}: {config_key}}}" if leaf.in_env else f"write fromConfig: {config_key}"
+    return Problem(
+        leaf.path,
+        f"{name or 'this env var'} holds what looks like {kind}, given as a plain value (not shown)",
+        f"remove the value from this file, run `{set_secret_command(stack, full_key(config_key))}` "
+        f"(it prompts for the value), and {declare}",
+    )
 
 
 # How the engine hands over an unquoted YAML timestamp (Go's time.Time.String()).

@@ -130,50 +130,51 @@ def parse_config_key(raw: str, project: str) -> str | None:
 
 def read_config(doc: Any, lines: dict[str, int], project: str) -> tuple[dict[str, str], set[str], list[Problem]]:
     """The engine's view of a parsed stack file: every key namespaced, every value a string."""
-    problems: list[Problem] = []
     if doc is None:
-        return {}, set(), problems
+        return {}, set(), []
     if not isinstance(doc, dict):
         fix = "start the file with `config:` and indent the stack's keys under it"
         return {}, set(), [Problem("the file", "expected a mapping with a 'config:' key", fix)]
-    for key in doc:
-        if key in STACK_FILE_KEYS:
-            continue
-        at = f" (line {lines[key]})" if key in lines else ""
-        if secret_value(key) is not None:  # a credential pasted as a key: locate it by its line only
-            problems.append(
-                Problem(
-                    f"line {lines.get(key, 1)}, column 1",
-                    "a top-level key looks like a credential (not shown): Pulumi ignores it",
-                    "remove it from the file; credentials are set with `pulumi config set --secret`",
-                )
-            )
-            continue
-        if ":" in key or key in ("sandbox", "protectDatabases", "heroku", "vercel", "webhooks", "endpoints"):
-            problems.append(
-                Problem(
-                    key,
-                    f"is outside `config:`{at}: Pulumi ignores it there, so the stack would be deployed without it",
-                    "indent it under a `config:` line (every stack setting lives under `config:`)",
-                )
-            )
-        else:
-            problems.append(
-                Problem(
-                    key,
-                    f"is not a stack file key{at}: Pulumi ignores it",
-                    f"{did_you_mean(key, STACK_FILE_KEYS)}a stack file holds only {', '.join(STACK_FILE_KEYS)}",
-                )
-            )
+    problems = [_ignored_key_problem(key, lines) for key in doc if key not in STACK_FILE_KEYS]
     raw = doc.get("config")
     if raw is None:
         return {}, set(), problems
     if not isinstance(raw, dict):
         fix = "indent `key: value` lines under `config:`, e.g. `  launchplan:heroku:`"
         return {}, set(), [*problems, Problem("config", "'config:' must be a mapping of keys to values", fix)]
+    values, secret, config_problems = _config_values(raw, project)
+    return values, secret, problems + config_problems
+
+
+def _ignored_key_problem(key: str, lines: dict[str, int]) -> Problem:
+    """A top-level key Pulumi ignores: a pasted credential, a setting outside `config:`, or a stray key."""
+    at = f" (line {lines[key]})" if key in lines else ""
+    if secret_value(key) is not None:  # a credential pasted as a key: locate it by its line only
+        return Problem(
+            f"line {lines.get(key, 1)}, column 1",
+            "a top-level key looks like a credential (not shown): Pulumi ignores it",
+            "remove it from the file; credentials are set with `pulumi config set --secret`",
+        )
+    if ":" in key or key in ("sandbox", "protectDatabases", "heroku", "vercel", "webhooks", "endpoints"):
+        return Problem(
+            key,
+            f"is outside `config:`{at}: Pulumi ignores it there, so the stack would be deployed without it",
+            "indent it under a `config:` line (every stack setting lives under `config:`)",
+        )
+    return Problem(
+        key,
+        f"is not a stack file key{at}: Pulumi ignores it",
+        f"{did_you_mean(key, STACK_FILE_KEYS)}a stack file holds only {', '.join(STACK_FILE_KEYS)}",
+    )
+
+
+def _config_values(raw: dict[Any, Any], project: str) -> tuple[dict[str, str], set[str], list[Problem]]:
+    """`config:`'s entries as the engine holds them (namespaced key -> string, secret keys masked),
+    refusing a key it cannot parse or one set twice."""
     values: dict[str, str] = {}
     secret: set[str] = set()
-    origin: dict[str, str] = {}
+    problems: list[Problem] = []
+    origin: dict[str, str] = {}  # namespaced key -> the key as written
     for written, value in raw.items():
         key = parse_config_key(written, project)
         if key is None:

@@ -158,7 +158,8 @@ def test_repair_adopts_orphans_refuses_impostors_and_drift_sees_sensitive_change
 
     # Orphans of each type: the objects stay live, the state forgets them (as after lost responses).
     export = json.loads(launchplan_pulumi(project, "stack", "export"))
-    urns = {r["urn"].rsplit("::", 1)[-1]: r["urn"] for r in export["deployment"]["resources"]}
+    before = len(export["deployment"]["resources"])
+    urns = {r["urn"].rsplit("::", 1)[-1]: r["urn"] for r in export["deployment"]["resources"] if r.get("custom")}
     for name in ("rep-dashboard-ARRIVY_RATE_LIMIT", f"rep-dashboard-{DOMAIN}", "calendly-bookings"):
         launchplan_pulumi(project, "state", "delete", urns[name], "--yes")
     dry = launchplan(project, "repair", "sandbox", "--json")
@@ -169,7 +170,7 @@ def test_repair_adopts_orphans_refuses_impostors_and_drift_sees_sensitive_change
         f"rep-dashboard-{DOMAIN}": "adopt",
         "calendly-bookings": "provider",
     }
-    assert len(json.loads(launchplan_pulumi(project, "stack", "export"))["deployment"]["resources"]) == len(urns) - 3
+    assert len(json.loads(launchplan_pulumi(project, "stack", "export"))["deployment"]["resources"]) == before - 3
     fixed = launchplan(project, "repair", "sandbox", "--yes")
     assert fixed.returncode == 0 and "adopted" in fixed.stdout, fixed.stdout + fixed.stderr
     settled = launchplan(project, "sandbox", "up", port)

@@ -312,7 +312,7 @@ def test_retries_rate_limits_and_names_the_resource_in_errors(tmp_path: Path) ->
         failed = ws.pulumi("up", "--yes", "--non-interactive", check=False)
         text = failed.stdout + failed.stderr
         assert failed.returncode != 0
-        assert "heroku:app/configAssociation:ConfigAssociation \"config\"" in text, text
+        assert 'heroku:app/configAssociation:ConfigAssociation "config"' in text, text
         assert "pulumi config set --secret heroku:apiKey" in text, text
         assert "not-the-key-0123" not in text and TOKEN not in text
     finally:

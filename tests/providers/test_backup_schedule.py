@@ -128,3 +128,15 @@ def test_schedule_against_an_unreachable_api_fails_clearly() -> None:
     provider_client.sleep = lambda _: None
     with pytest.raises(PlatformApiError, match="cannot reach"):
         provider_client.request("GET", "/client/v11/databases/x/transfer-schedules")
+
+
+def test_schedule_diff_with_an_input_not_known_yet_replaces() -> None:
+    # What the engine asks during a preview that replaces the add-on (an app's region or the add-on's
+    # config changed): the schedule's addon_id is unknown, so the schedule goes with it.
+    from pulumi.output import Unknown
+
+    provider = BackupScheduleProvider()
+    olds = {**PROPS, "addon_id": DB}
+    diff = provider.diff("s1", olds, {**PROPS, "addon_id": Unknown()})
+    assert diff.changes and diff.replaces == ["addon_id"] and diff.delete_before_replace
+    assert provider.diff("s1", olds, dict(olds)).changes is False

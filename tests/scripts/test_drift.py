@@ -52,3 +52,41 @@ def test_parity_names_keys_plans_schedules_and_shared_secrets(stacks: MakeStacks
 def test_different_secrets_are_not_a_finding(stacks: MakeStacks) -> None:
     staging, production = stacks({"heroku:apiKey": "a"}, {"heroku:apiKey": "b"})
     assert not [d for d in parity(staging, production) if "secret" in d.detail]
+
+
+def test_live_names_the_changed_key_and_hides_secret_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi refresh --preview-only`'s event for a Heroku ConfigAssociation whose NODE_ENV and
+    SECRET_KEY_BASE were changed by hand, as the engine logs it (secret maps masked whole; the
+    detailed diff names the keys)."""
+    from pathlib import Path
+
+    from scripts.drift import live
+
+    urn = "urn:pulumi:production::launchplan::launchplan:heroku:App$heroku:app/configAssociation:ConfigAssociation::"
+    masked = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"}
+    event = {
+        "resOutputsEvent": {
+            "metadata": {
+                "op": "update",
+                "urn": urn + "sc-mvp-production-config",
+                "diffs": ["sensitiveVars", "vars"],
+                "detailedDiff": {
+                    "sensitiveVars.SECRET_KEY_BASE": {"diffKind": "update", "inputDiff": False},
+                    "vars.NODE_ENV": {"diffKind": "update", "inputDiff": False},
+                },
+                "old": {"outputs": {"appId": "a1", "sensitiveVars": masked, "vars": {"NODE_ENV": "production", "A": "1"}}},
+                "new": {"outputs": {"appId": "a1", "sensitiveVars": masked, "vars": {"NODE_ENV": "development", "A": "1"}}},
+            }
+        }
+    }
+
+    def pulumi(self: Stack, *args: str) -> str:
+        Path(args[args.index("--event-log") + 1]).write_text(json.dumps(event) + "\n")
+        return ""
+
+    monkeypatch.setattr(Stack, "pulumi", pulumi)
+    found = [(d.resource, d.detail) for d in live(Stack(ROOT, "production"))]
+    assert found == [
+        ("sc-mvp-production-config", "sensitiveVars.SECRET_KEY_BASE: changed outside Pulumi (a secret: values hidden)"),
+        ("sc-mvp-production-config", "vars.NODE_ENV: declared production, live development"),
+    ]
