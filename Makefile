@@ -7,7 +7,7 @@ POLICY_STAMP := policy/venv/.installed
 HEROKU_CLI := tools/heroku-cli
 HEROKU_CLI_STAMP := $(HEROKU_CLI)/node_modules/.installed
 
-.PHONY: setup sandbox plan test lint check bench engine heroku-cli clean
+.PHONY: setup sandbox plan test soak lint check bench engine heroku-cli clean
 
 setup: $(STAMP) $(POLICY_STAMP)
 
@@ -36,6 +36,10 @@ plan: setup
 ## Every test: unit tests, and integration tests that run the offline engine (and the official Heroku CLI).
 test: setup engine heroku-cli
 	$(BIN)/pytest
+
+## The 20-seed convergence soak of issue 10 (about 20 minutes on 2 cores).
+soak: setup engine
+	LAUNCHPLAN_SOAK_SEEDS=20 $(BIN)/pytest -q tests/integration/test_partial_failures.py -k random_503s
 
 lint: setup
 	$(BIN)/ruff check .

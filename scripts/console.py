@@ -7,9 +7,11 @@ stdout), redacted so that nothing that could be a secret is ever printed, then t
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -64,3 +66,14 @@ def pick_stack(positional: str | None, option: str | None, *, required: bool = T
     if stack is None and required:
         fail(f"name a stack: {what} or --stack {what}, e.g. --stack staging")
     return stack
+
+
+def require_writable(path: Path, option: str) -> None:
+    """An output path must be writable before anything runs: its folder exists and accepts files."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"{option} {path} is a folder: give a file path")
+    if not folder.is_dir():
+        fail(f"{option} {path}: the folder {folder} does not exist; create it or pick another path")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"{option} {path} is not writable; pick another path")

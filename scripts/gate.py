@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -27,11 +26,13 @@ from infra.spec.catalog import POSTGRES_PLANS, plan_rank
 from infra.spec.load import load_spec
 from infra.spec.problems import SpecError
 from infra.spec.stack_config import StackConfig
-from scripts.console import EXIT_BLOCKED, err, fail, fail_spec, out, pick_stack
+from scripts import gate_records
+from scripts.console import EXIT_BLOCKED, err, fail, fail_spec, out, pick_stack, require_writable
 from scripts.output import ABSENT, CHANGE, Printer, diff_lines, mark_of, simplify_type
 from scripts.project import find_project_root
 from scripts.project import stack_file as project_stack_file
-from scripts.pulumi_cli import EngineMissingError, pulumi_cli
+from scripts.pulumi_cli import cause_label, failure_cause
+from scripts.stacks import Stack, StackError
 
 SECRET = "[secret]"
 DESTRUCTIVE = {"delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced"}
@@ -194,10 +195,12 @@ def evaluate(
     *,
     commit: str,
     allows: dict[str, str],
-    records: Path,
+    staging_record: gate_records.Check | None,
     stack_file: Path | None,
     staging: str = "staging",
 ) -> Verdict:
+    """Judge one preview. `staging_record` is what the state backend says of the staging gate
+    for this commit (only consulted for production)."""
     steps = parse_preview(preview_text, source)
     protected, errors = protection_findings(preview_text)
     verdict = Verdict(stack, commit, steps, policy_errors=errors)
@@ -205,14 +208,9 @@ def evaluate(
         verdict.findings += [Finding(step.urn, step.name, reason) for reason in classify(step)]
     verdict.findings += protected
     verdict.findings += spec_findings(stack, stack_file)
-    if stack == "production" and not staging_passed(records, staging, commit):
-        verdict.findings.append(
-            Finding(
-                f"stack:{stack}",
-                stack,
-                f"no passing gate of '{staging}' is recorded for commit {commit}: run `launchplan gate {staging}` first",
-            )
-        )
+    if stack == "production" and not staging_record:
+        reason = staging_record.reason if staging_record is not None else "not checked"
+        verdict.findings.append(Finding(f"stack:{stack}", stack, reason))
 
     unused = dict(allows)
     for finding in verdict.findings:
@@ -239,32 +237,6 @@ def current_commit(project: Path) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def record(verdict: Verdict, records: Path) -> Path:
-    records.mkdir(parents=True, exist_ok=True)
-    path = records / f"{verdict.commit}-{verdict.stack}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "stack": verdict.stack,
-                "commit": verdict.commit,
-                "passed": verdict.passed,
-                "at": time.time(),
-                "findings": [asdict(f) for f in verdict.findings],
-                "policyErrors": verdict.policy_errors,
-            },
-            indent=2,
-        )
-    )
-    return path
-
-
-def staging_passed(records: Path, staging: str, commit: str) -> bool:
-    if commit == "unknown" or commit.endswith("-dirty"):
-        return False
-    path = records / f"{commit}-{staging}.json"
-    return path.is_file() and json.loads(path.read_text()).get("passed") is True
 
 
 # --- reports ---------------------------------------------------------------------------
@@ -367,7 +339,6 @@ def gate_command(
     reason: Annotated[Optional[list[str]], typer.Option(help="Why, one per --allow, recorded in the summary.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
     summary_md: Annotated[Optional[Path], typer.Option(help="Write a Markdown summary (a pull-request comment).")] = None,
-    records: Annotated[Path, typer.Option(help="Where passing gates are recorded per commit.")] = Path(".launchplan/gate"),
     policy_pack: Annotated[Optional[Path], typer.Option(help="Policy pack the preview runs (default: ./policy).")] = None,
     staging: Annotated[str, typer.Option(help="The stack that must pass first for production.")] = "staging",
     stack_option: Annotated[Optional[str], typer.Option("--stack", "-s", help="The stack, as `pulumi --stack` takes it.")] = None,
@@ -380,6 +351,8 @@ def gate_command(
     allows, reasons = allow or [], reason or []
     if len(allows) != len(reasons) or any(not r.strip() for r in reasons):
         fail("give exactly one non-empty --reason for each --allow")
+    if summary_md is not None:
+        require_writable(summary_md, "--summary-md")
     try:
         if project_stack_file(project, stack).is_file():  # a refused spec stops here, before any preview runs
             load_spec(StackConfig.from_file(project_stack_file(project, stack), stack), require_secrets=False)
@@ -390,13 +363,14 @@ def gate_command(
         else:
             text, source = _run_preview(project, stack, policy_pack), f"pulumi preview --stack {stack}"
         stack_file = project_stack_file(project, stack)
+        commit = current_commit(project)
         verdict = evaluate(
             stack,
             text,
             source,
-            commit=current_commit(project),
+            commit=commit,
             allows=dict(zip(allows, reasons, strict=True)),
-            records=project / records,
+            staging_record=_staging_record(project, staging, commit) if stack == "production" else None,
             stack_file=stack_file if stack_file.is_file() else None,
             staging=staging,
         )
@@ -404,8 +378,9 @@ def gate_command(
         fail_spec(exc)
     except GateInputError as exc:
         fail(str(exc))
-    record(verdict, project / records)
     summary = markdown(verdict)
+    if stack == staging:
+        _record(project, verdict, summary)
     if summary_md is not None:
         summary_md.write_text(summary)
     if as_json:
@@ -415,13 +390,26 @@ def gate_command(
     raise typer.Exit(0 if verdict.passed else EXIT_BLOCKED)
 
 
-def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
-    import subprocess
-
+def _staging_record(project: Path, staging: str, commit: str) -> gate_records.Check:
+    """The staging gate's signed record for this commit, as the state backend holds it."""
     try:
-        binary, env = pulumi_cli()
-    except EngineMissingError as exc:
-        fail(str(exc))
+        return gate_records.passed(Stack(project, staging), commit)
+    except StackError as exc:
+        return gate_records.Check(False, f"cannot read the gate record of '{staging}': {exc}")
+
+
+def _record(project: Path, verdict: Verdict, summary: str) -> None:
+    """A staging pass is recorded with the staging stack (a failure removes an earlier pass)."""
+    try:
+        gate_records.record(Stack(project, verdict.stack), verdict.commit, verdict.passed, summary)
+    except (gate_records.GateRecordError, StackError) as exc:
+        fail(f"the gate's verdict could not be recorded in the state backend: {exc}", EXIT_BLOCKED)
+
+
+def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
+    """`pulumi preview --json` with the stack's own CLI and environment (a sandbox stack runs on the
+    sandbox's backend); a failure is named as what it is (engine, network, policy, ...)."""
+    binary, env = Stack(project, stack).cli()
     pack = policy_pack or (project / "policy")
     args = [binary, "preview", "--json", "--non-interactive", "--stack", stack]
     if pack.is_dir():
@@ -429,5 +417,7 @@ def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
     with err.status(f"pulumi preview --stack {stack}…"):
         proc = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
     if not proc.stdout.strip().startswith("{"):
-        fail(f"`pulumi preview` of stack {stack} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
+        output = proc.stderr.strip() or proc.stdout.strip()
+        kind, line = failure_cause(output)
+        fail(f"`pulumi preview` of stack {stack} failed ({cause_label(kind)}): {line}\n{output}")
     return proc.stdout

@@ -1,5 +1,7 @@
-"""`launchplan gate`: real preview JSON from the engine, and hand-built steps for the
-Heroku cases (no Heroku plugin can be built here, so no real Heroku preview exists)."""
+"""`launchplan gate`: real preview JSON from the engine (tests/fixtures/preview-*.json: Vercel from
+the field-tracking stack, Heroku from runbook 004's stacks through launchplan's heroku plugin, which
+tests/integration/test_heroku_stacks.py regenerates and compares, so they cannot drift from the
+engine), and hand-built steps for the rules' edge cases, in the shape those real previews have."""
 
 from __future__ import annotations
 
@@ -13,11 +15,30 @@ import pytest
 from typer.testing import CliRunner
 
 from scripts.cli import app
-from scripts.gate import GateInputError, Step, Verdict, classify, evaluate, parse_preview, record, staging_passed
+from scripts.gate import (
+    GateInputError,
+    Step,
+    Verdict,
+    classify,
+    evaluate,
+    parse_preview,
+    protection_findings,
+)
+from scripts.gate_records import Check, record_tag, tags
+from scripts.pulumi_cli import BIN, offline_env
+from scripts.stacks import Stack
 from tests.support.stacks import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
+HEROKU_FIXTURES = sorted(FIXTURES.glob("preview-heroku-*.json"))
 runner = CliRunner()
+
+
+def heroku_preview(name: str) -> str:
+    """A real `pulumi preview --json` of runbook 004's stacks (see the module docstring)."""
+    return (FIXTURES / f"preview-heroku-{name}.json").read_text()
+
+
 PROD_URN = "urn:pulumi:production::launchplan::launchplan:heroku:App$"
 
 
@@ -42,9 +63,18 @@ def step(
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository with the project's stack files, as CI checks it out."""
+    """A git repository with the project's stack files, as CI checks it out, and its stacks in a
+    file backend of their own (where the gate records a staging pass)."""
     for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.production.yaml"):
         (tmp_path / name).write_text((ROOT / name).read_text())
+    backend = tmp_path / ".state"
+    backend.mkdir()
+    for key, value in offline_env(backend, PULUMI_CONFIG_PASSPHRASE="gate-tests-only").items():
+        monkeypatch.setenv(key, value)
+    for stack in ("staging", "production"):  # before the commit: stack init writes each file's salt
+        subprocess.run(
+            [str(BIN / "pulumi"), "stack", "init", stack, "--non-interactive"], cwd=tmp_path, check=True, capture_output=True
+        )
     for cmd in (
         ["git", "init", "-q"],
         ["git", "add", "."],
@@ -82,180 +112,117 @@ def test_real_preview_of_creates_and_updates_passes(project: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("steps", "expected"),
+    ("fixture", "stack", "expected"),
     [
         (
+            "staging-removals",  # a domain removed from the spec, backups moved from 03:00 to 04:00
+            "staging",
             [
-                step(
-                    "delete",
-                    "heroku:addon/addon:Addon",
-                    "sc-mvp-staging-postgres",
-                    {"plan": "heroku-postgresql:essential-0"},
-                    None,
-                    stack="staging",
-                )
+                ("sc-mvp-staging-backups", "backup schedule would be replaced (because hour changed)"),
+                ("sc-mvp-staging-staging.sc-mvp.example.com", "domain would be deleted"),
             ],
-            ("sc-mvp-staging-postgres", "database add-on would be deleted"),
         ),
         (
+            "staging-region",  # us -> eu: the engine replaces the app and what hangs off it
+            "staging",
             [
-                step(
-                    "replace",
-                    "heroku:addon/addon:Addon",
-                    "sc-mvp-staging-postgres",
-                    {"appId": "a"},
-                    {"appId": "b"},
-                    stack="staging",
-                    replaceReasons=["appId"],
-                )
+                ("sc-mvp-staging", "Heroku app would be replaced (because region changed)"),
+                ("sc-mvp-staging-postgres", "database add-on would be replaced"),
             ],
-            ("sc-mvp-staging-postgres", "database add-on would be replaced (because appId changed)"),
         ),
         (
-            [
-                step(
-                    "replace",
-                    "heroku:app/app:App",
-                    "sc-mvp-staging",
-                    {"region": "us"},
-                    {"region": "eu"},
-                    stack="staging",
-                    replaceReasons=["region"],
-                )
-            ],
-            ("sc-mvp-staging", "Heroku app would be replaced (because region changed)"),
+            "staging-app-removed",
+            "staging",
+            [("sc-mvp-staging", "Heroku app would be deleted"), ("sc-mvp-staging-postgres", "database add-on would be deleted")],
         ),
         (
-            [
-                step(
-                    "delete",
-                    "heroku:domain/domain:Domain",
-                    "sc-mvp-staging-www.example.com",
-                    {"hostname": "www.example.com"},
-                    None,
-                    stack="staging",
-                )
-            ],
-            ("sc-mvp-staging-www.example.com", "domain would be deleted"),
+            "production-downgrade",  # standard-0 -> essential-0 on the applied stack
+            "production",
+            [("sc-mvp-production-postgres", "database plan downgrade standard-0 -> essential-0")],
         ),
         (
+            "production-addon-config",  # the protected add-on replaced by a `config` change
+            "production",
             [
-                step(
-                    "delete",
-                    "pulumi-python:dynamic/heroku:BackupSchedule",
-                    "sc-mvp-staging-backups",
-                    {"hour": 2},
-                    None,
-                    stack="staging",
-                )
+                ("sc-mvp-production-backups", "backup schedule would be replaced"),
+                ("sc-mvp-production-postgres", "database add-on would be replaced (because config changed)"),
+                (
+                    "sc-mvp-production-postgres",
+                    "protected database add-on would be replaced: the engine refuses while it is protected",
+                ),
             ],
-            ("sc-mvp-staging-backups", "backup schedule would be deleted"),
         ),
         (
+            "production-region",  # the engine refuses before any step: the add-on it would replace is protected
+            "production",
             [
-                step(
-                    "update",
-                    "heroku:addon/addon:Addon",
-                    "sc-mvp-staging-postgres",
-                    {"plan": "heroku-postgresql:standard-2"},
-                    {"plan": "heroku-postgresql:essential-1"},
-                    stack="staging",
+                (
+                    "sc-mvp-production-postgres",
+                    "protected database add-on would be replaced as part of replacing Heroku app sc-mvp-production: "
+                    "the engine refuses while it is protected",
                 )
             ],
-            ("sc-mvp-staging-postgres", "database plan downgrade standard-2 -> essential-1"),
-        ),
-        (
-            [
-                step(
-                    "update",
-                    "heroku:app/configAssociation:ConfigAssociation",
-                    "sc-mvp-staging-config",
-                    {"sensitiveVars": "[secret]"},
-                    {"sensitiveVars": {"SMTP_PASSWORD": "x"}},
-                    stack="staging",
-                )
-            ],
-            ("sc-mvp-staging-config", "input 'sensitiveVars' was secret and would become plain"),
         ),
     ],
 )
-def test_blocking_steps_name_the_resource_and_reason(
-    project: Path, steps: list[dict[str, Any]], expected: tuple[str, str]
+def test_real_heroku_previews_are_blocked_naming_the_resource_and_reason(
+    project: Path, fixture: str, stack: str, expected: list[tuple[str, str]]
 ) -> None:
+    if stack == "production":
+        assert gate(project, "staging", text=heroku_preview("staging-changes"))[0] == 0  # staging passed first
+    code, verdict = gate(project, stack, text=heroku_preview(fixture))
+    assert code == 1
+    assert sorted(reasons(verdict)) == expected
+
+
+def test_a_secret_input_becoming_plain_is_blocked(project: Path) -> None:
+    # No real Heroku preview can show this: the plugin's schema marks sensitiveVars (and every other
+    # secret property) secret, so the engine masks it on both sides (see the fixtures test below).
+    steps = [step("update", "any:index/x:X", "x-config", {"token": "[secret]"}, {"token": "now-plain"}, stack="staging")]
     code, verdict = gate(project, "staging", steps)
     assert code == 1
-    assert reasons(verdict) == [expected]
+    assert reasons(verdict) == [("x-config", "input 'token' was secret and would become plain")]
 
 
 def test_plan_upgrade_and_plain_updates_pass(project: Path) -> None:
-    steps = [
-        step(
-            "update",
-            "heroku:addon/addon:Addon",
-            "sc-mvp-staging-postgres",
-            {"plan": "heroku-postgresql:essential-0"},
-            {"plan": "heroku-postgresql:standard-0"},
-            stack="staging",
-        ),
-        step(
-            "update",
-            "heroku:app/configAssociation:ConfigAssociation",
-            "sc-mvp-staging-config",
-            {"vars": {"A": "1"}},
-            {"vars": {"A": "2"}},
-            stack="staging",
-        ),
-        step(
-            "create",
-            "heroku:domain/domain:Domain",
-            "sc-mvp-staging-api.example.com",
-            None,
-            {"hostname": "api.example.com"},
-            stack="staging",
-        ),
-    ]
-    code, verdict = gate(project, "staging", steps)
+    # staging: essential-0 -> standard-0, RACK_ENV changed, a domain and a backup schedule added
+    code, verdict = gate(project, "staging", text=heroku_preview("staging-changes"))
     assert code == 0 and isinstance(verdict, dict) and verdict["findings"] == []
+    changes = {(s["op"], s["name"]): s["changed"] for s in verdict["steps"]}
+    assert changes[("update", "sc-mvp-staging-postgres")] == ["plan"]
+    assert changes[("update", "sc-mvp-staging-config")] == ["vars"]
+    assert ("create", "sc-mvp-staging-staging.sc-mvp.example.com") in changes and ("create", "sc-mvp-staging-backups") in changes
+    # production: one config var changed
+    code, verdict = gate(project, "production", text=heroku_preview("production-config-var"))
+    assert code == 0 and isinstance(verdict, dict) and verdict["findings"] == []
+    assert [(s["op"], s["name"], s["changed"]) for s in verdict["steps"]] == [("update", "sc-mvp-production-config", ["vars"])]
 
 
 def test_allow_lets_one_named_step_through_and_records_why(project: Path) -> None:
-    hour = step(
-        "replace",
-        "pulumi-python:dynamic/heroku:BackupSchedule",
-        "sc-mvp-staging-backups",
-        {"hour": 2},
-        {"hour": 3},
-        stack="staging",
-        replaceReasons=["hour"],
-    )
-    domain = step(
-        "delete",
-        "heroku:domain/domain:Domain",
-        "sc-mvp-staging-old.example.com",
-        {"hostname": "old.example.com"},
-        None,
-        stack="staging",
-    )
+    removals = heroku_preview("staging-removals")  # backups replaced (hour 3 -> 4), a domain deleted
+    [hour] = [s["urn"] for s in json.loads(removals)["steps"] if s["urn"].endswith("::sc-mvp-staging-backups")]
+    domain = "sc-mvp-staging-staging.sc-mvp.example.com"
     code, verdict = gate(
-        project, "staging", [hour, domain], "--allow", hour["urn"], "--reason", "backups move to 03:00 (ops ticket 42)"
+        project, "staging", None, "--allow", hour, "--reason", "backups move to 04:00 (ops ticket 42)", text=removals
     )
-    assert code == 1 and reasons(verdict) == [("sc-mvp-staging-old.example.com", "domain would be deleted")]
+    assert code == 1 and reasons(verdict) == [(domain, "domain would be deleted")]
     code, verdict = gate(
         project,
         "staging",
-        [hour, domain],
+        None,
         "--allow",
-        hour["urn"],
+        hour,
         "--reason",
-        "backups move to 03:00",
+        "backups move to 04:00",
         "--allow",
-        "sc-mvp-staging-old.example.com",
+        domain,
         "--reason",
         "domain retired",
+        text=removals,
     )
     assert code == 0
     allowed = {f["name"]: f["allowed_because"] for f in verdict["findings"]}  # type: ignore[index]
-    assert allowed == {"sc-mvp-staging-backups": "backups move to 03:00", "sc-mvp-staging-old.example.com": "domain retired"}
+    assert allowed == {"sc-mvp-staging-backups": "backups move to 04:00", domain: "domain retired"}
     summary = project / "summary.md"
     runner.invoke(
         app,
@@ -267,47 +234,38 @@ def test_allow_lets_one_named_step_through_and_records_why(project: Path) -> Non
             "--summary-md",
             str(summary),
             "--allow",
-            hour["urn"],
+            hour,
             "--reason",
-            "backups move to 03:00",
+            "backups move to 04:00",
             "--allow",
-            "sc-mvp-staging-old.example.com",
+            domain,
             "--reason",
             "domain retired",
         ],
     )
     text = summary.read_text()
-    assert "passed" in text and "Reason given: backups move to 03:00" in text and "| replace | `sc-mvp-staging-backups`" in text
+    assert "passed" in text and "Reason given: backups move to 04:00" in text and "| replace | `sc-mvp-staging-backups`" in text
 
 
 def test_production_needs_a_passing_staging_gate_for_the_same_commit(project: Path) -> None:
-    update = [
-        step(
-            "update",
-            "heroku:app/configAssociation:ConfigAssociation",
-            "sc-mvp-production-config",
-            {"vars": {"A": "1"}},
-            {"vars": {"A": "2"}},
-        )
-    ]
-    code, verdict = gate(project, "production", update)
+    update = heroku_preview("production-config-var")
+    code, verdict = gate(project, "production", text=update)
     assert code == 1
     [(name, why)] = reasons(verdict)
     assert name == "production" and "no passing gate of 'staging' is recorded" in why
 
-    bad_staging = [step("delete", "heroku:app/app:App", "sc-mvp-staging", {"name": "sc-mvp-staging"}, None, stack="staging")]
-    assert gate(project, "staging", bad_staging)[0] == 1
-    assert gate(project, "production", update)[0] == 1  # a failing staging gate does not count
+    assert gate(project, "staging", text=heroku_preview("staging-app-removed"))[0] == 1
+    assert gate(project, "production", text=update)[0] == 1  # a failing staging gate does not count
 
-    assert gate(project, "staging", [])[0] == 0
-    code, verdict = gate(project, "production", update)
+    assert gate(project, "staging", text=heroku_preview("staging-changes"))[0] == 0
+    code, verdict = gate(project, "production", text=update)
     assert code == 0, verdict
-    records = sorted(p.name for p in (project / ".launchplan" / "gate").iterdir())
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
-    assert records == [f"{commit}-production.json", f"{commit}-staging.json"]
+    assert record_tag(commit) in tags(Stack(project, "staging"))  # recorded with the stack, not on a disk
+    assert not (project / ".launchplan").exists()
 
     (project / "Pulumi.staging.yaml").write_text((project / "Pulumi.staging.yaml").read_text() + "# edited\n")
-    code, verdict = gate(project, "production", update)
+    code, verdict = gate(project, "production", text=update)
     assert code == 1 and "-dirty" in verdict["commit"]  # type: ignore[index]
 
 
@@ -397,6 +355,82 @@ def test_parse_preview_of_the_engines_real_output() -> None:
     assert {s.type for s in steps if s.op == "same"} >= {"pulumi:pulumi:Stack"}
 
 
+def test_parse_preview_of_the_engines_real_heroku_output() -> None:
+    steps = parse_preview(heroku_preview("staging-region"), "fixture")
+    changed = {(s.op, s.type, s.name): (s.changed, s.replace_reasons) for s in steps if s.op != "same"}
+    assert changed == {
+        ("replace", "heroku:app/app:App", "sc-mvp-staging"): (["region"], ["region"]),
+        # the engine gives dependents no reasons: the gate computes what changed from the inputs
+        # (a replacement add-on gets a fresh autoname)
+        ("replace", "heroku:formation/formation:Formation", "sc-mvp-staging-web"): (["appId"], []),
+        ("replace", "heroku:addon/addon:Addon", "sc-mvp-staging-postgres"): (["appId", "name"], []),
+        ("update", "heroku:app/configAssociation:ConfigAssociation", "sc-mvp-staging-config"): (["appId"], []),
+    }
+    [app] = [s for s in steps if s.type == "heroku:app/app:App"]
+    assert (app.old["region"], app.new["region"]) == ("us", "eu")
+    [addon] = parse_preview(heroku_preview("production-downgrade"), "fixture")[1:]
+    assert (addon.old["plan"], addon.new["plan"]) == ("heroku-postgresql:standard-0", "heroku-postgresql:essential-0")
+
+
+def test_hand_built_steps_have_the_shape_of_the_engines_heroku_steps() -> None:
+    real = [s for f in HEROKU_FIXTURES for s in json.loads(f.read_text())["steps"] if "launchplan:heroku:App$" in s["urn"]]
+    assert len(HEROKU_FIXTURES) == 8 and real
+    for raw in real:
+        stack = raw["urn"].split("::")[0].removeprefix("urn:pulumi:")
+        type_, name = raw["urn"].split("$", 1)[1].split("::")
+        built = step(raw["op"], type_, name, {}, {}, stack=stack)
+        assert built["urn"] == raw["urn"]
+        assert set(built) - {"oldState", "newState"} <= set(raw)
+        assert isinstance((raw.get("oldState") or raw.get("newState"))["inputs"], dict)
+
+
+def test_the_engines_refusals_to_touch_a_protected_resource_are_findings() -> None:
+    addon = "urn:pulumi:production::launchplan::launchplan:heroku:App$heroku:addon/addon:Addon::sc-mvp-production-postgres"
+    app_urn = "urn:pulumi:production::launchplan::launchplan:heroku:App$heroku:app/app:App::sc-mvp-production"
+    found, left = protection_findings(heroku_preview("production-region"))
+    assert [(f.urn, f.name) for f in found] == [(addon, "sc-mvp-production-postgres")] and left == []
+    assert found[0].reason == (
+        "protected database add-on would be replaced as part of replacing Heroku app sc-mvp-production: "
+        "the engine refuses while it is protected"
+    )
+    found, left = protection_findings(heroku_preview("production-addon-config"))
+    assert [f.name for f in found] == ["sc-mvp-production-postgres"] and left == ["error: preview failed"]
+    deleted = f'error: unable to delete resource "{app_urn}"\nas it is currently marked for protection. To unprotect …'
+    found, left = protection_findings(preview(diagnostics=[{"severity": "error", "message": deleted}]))
+    assert [(f.name, f.reason) for f in found] == [
+        ("sc-mvp-production", "protected Heroku app would be deleted: the engine refuses while it is protected")
+    ]
+    assert protection_findings(preview(diagnostics=[{"severity": "warning", "message": deleted}])) == ([], [])
+
+
+# Properties the heroku, random and dynamic providers hold as secrets, and the secret config key.
+SECRET_PROPERTIES = {"sensitiveVars", "sensitiveConfigVars", "allConfigVars", "configVarValues", "result", "bcryptHash"}
+
+
+@pytest.mark.parametrize("fixture", HEROKU_FIXTURES, ids=lambda p: p.name)
+def test_committed_heroku_previews_hold_no_secret_value(fixture: Path) -> None:
+    text = fixture.read_text()
+    doc = json.loads(text)
+    assert doc["config"]["heroku:apiKey"] == "[secret]"
+    for bad in ("postgres://", "secure:", "v1:", "/work/", "/tmp/", "/root/"):
+        assert bad not in text, f"{bad} in {fixture.name}"
+    assert re.search(r"127\.0\.0\.1:\d", text) is None  # the emulators' ports are taken out
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key in ("propertyDependencies", "additionalSecretOutputs"):
+                    continue  # property names, not values
+                if key in SECRET_PROPERTIES and inner is not None:
+                    assert inner == "[secret]", f"{key} is not masked in {fixture.name}"
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(doc["steps"])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -473,7 +507,8 @@ def test_classify_names_the_replace_reasons_and_reports_every_reason() -> None:
 def evaluate_(text: str, project: Path, stack: str = "staging", commit: str = "c0ffee", **kwargs: Any) -> Verdict:
     kwargs.setdefault("allows", {})
     kwargs.setdefault("stack_file", None)
-    return evaluate(stack, text, "preview.json", commit=commit, records=project / "records", **kwargs)
+    kwargs.setdefault("staging_record", None)
+    return evaluate(stack, text, "preview.json", commit=commit, **kwargs)
 
 
 def preview(*steps: dict[str, Any], diagnostics: list[dict[str, Any]] | None = None) -> str:
@@ -519,26 +554,16 @@ def test_evaluate_refuses_an_allow_that_matches_nothing(tmp_path: Path) -> None:
         evaluate_(preview(), tmp_path, allows={"urn:x": "why", "typo": "why"})
 
 
-def test_production_needs_the_staging_record_of_the_same_clean_commit(tmp_path: Path) -> None:
-    records = tmp_path / "records"
-    [finding] = evaluate_(preview(), tmp_path, stack="production").findings
-    assert (finding.urn, finding.name) == ("stack:production", "production")
-    assert "run `launchplan gate staging` first" in finding.reason
-    record(evaluate_(preview(), tmp_path, stack="staging"), records)
-    assert evaluate_(preview(), tmp_path, stack="production").passed
-    assert not evaluate_(preview(), tmp_path, stack="production", commit="other").passed
-    # A custom staging stack name is the one looked up.
-    assert not evaluate_(preview(), tmp_path, stack="production", staging="qa").passed
-    record(evaluate_(preview(), tmp_path, stack="staging", commit="c0ffee-dirty"), records)
-    assert not evaluate_(preview(), tmp_path, stack="production", commit="c0ffee-dirty").passed
-    assert not staging_passed(records, "staging", "unknown")
-
-
-def test_a_failed_staging_record_does_not_count(tmp_path: Path) -> None:
-    gone = step("delete", "heroku:app/app:App", "web", {"region": "us"}, None, stack="staging")
-    path = record(evaluate_(preview(gone), tmp_path), tmp_path / "records")
-    assert json.loads(path.read_text())["passed"] is False
-    assert not staging_passed(tmp_path / "records", "staging", "c0ffee")
+def test_production_is_blocked_unless_the_staging_record_holds(tmp_path: Path) -> None:
+    unchecked = evaluate_(preview(), tmp_path, stack="production")
+    [finding] = unchecked.findings
+    assert (finding.urn, finding.name, finding.reason) == ("stack:production", "production", "not checked")
+    missing = Check(False, "no passing gate of 'staging' is recorded for commit c0ffee in the state backend")
+    [finding] = evaluate_(preview(), tmp_path, stack="production", staging_record=missing).findings
+    assert finding.reason == missing.reason  # the record's own reason, as the state backend gave it
+    assert evaluate_(preview(), tmp_path, stack="production", staging_record=Check(True, "")).passed
+    # Staging itself (or any other stack) never needs a record.
+    assert evaluate_(preview(), tmp_path, stack="staging").passed
 
 
 def test_evaluate_adds_spec_findings_from_the_stack_file(tmp_path: Path) -> None:
@@ -566,7 +591,11 @@ def test_evaluate_adds_spec_findings_from_the_stack_file(tmp_path: Path) -> None
 
 def test_gate_runs_the_preview_itself_without_a_preview_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = project / "fake-pulumi"
-    fake.write_text(f'#!/bin/sh\necho "$*" > "{project}/args"\necho \'{{"steps": [], "diagnostics": []}}\'\n')
+    # Answers the preview itself; every other command (the gate record's stack tags) goes to the real CLI.
+    fake.write_text(
+        f'#!/bin/sh\nif [ "$1" = preview ]; then echo "$*" > "{project}/args"; '
+        f'echo \'{{"steps": [], "diagnostics": []}}\'; else exec "{BIN / "pulumi"}" "$@"; fi\n'
+    )
     fake.chmod(0o755)
     monkeypatch.setenv("LAUNCHPLAN_PULUMI", str(fake))
     result = runner.invoke(app, ["gate", "staging", "--json"])
