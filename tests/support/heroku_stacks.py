@@ -10,6 +10,7 @@ heroku plugin reaches the Heroku emulator through HEROKU_API_URL, as in the sand
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -37,26 +38,31 @@ class Emulators:
     line of requests.jsonl (method, path, status: never a body)."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="launchplan-heroku-stacks-"))
-        self.base = free_base_port()
-        self.output = self.folder / "server.out"
-        with self.output.open("w") as out:
-            server = [str(ROOT / ".venv" / "bin" / "python"), "-m", "sandbox.server"]
-            self.proc = subprocess.Popen(
-                [*server, "--dir", str(self.folder / "emulators"), f"--port={self.base}"],
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 90
-        while "faultSeed" not in self.output.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                text = self.output.read_text()
-                self.stop()
-                raise RuntimeError(f"the emulators did not start:\n{text}")
-            time.sleep(0.1)
-        self.urls: dict[str, str] = json.loads(self.output.read_text().splitlines()[0])
+        for attempt in range(3):
+            self.folder = Path(tempfile.mkdtemp(prefix="launchplan-heroku-stacks-"))
+            self.base = free_base_port()
+            self.output = self.folder / "server.out"
+            with self.output.open("w") as out:
+                server = [str(ROOT / ".venv" / "bin" / "python"), "-m", "sandbox.server"]
+                self.proc = subprocess.Popen(
+                    [*server, "--dir", str(self.folder / "emulators"), f"--port={self.base}"],
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            deadline = time.monotonic() + 90
+            while "faultSeed" not in self.output.read_text():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    text = self.output.read_text()
+                    self.stop()
+                    if "Address already in use" in text and attempt < 2:
+                        break  # another process took a port since it was found free: new ports
+                    raise RuntimeError(f"the emulators did not start:\n{text}")
+                time.sleep(0.1)
+            else:
+                self.urls: dict[str, str] = json.loads(self.output.read_text().splitlines()[0])
+                return
 
     @property
     def log_file(self) -> Path:
@@ -88,7 +94,23 @@ class Emulators:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._stop_postgres()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _stop_postgres(self) -> None:
+        """The server's PostgreSQL, when the server died without stopping it (e.g. failed at start-up)."""
+        pid_file = self.folder / "emulators" / "postgres" / "pgdata" / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
+        except OSError:
+            return
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.1)
 
 
 def overlay(stack_file: Path, urls: dict[str, str], **config: Any) -> str:
