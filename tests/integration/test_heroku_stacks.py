@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from scripts.gate import evaluate, record, verdict_json
+from scripts.gate import evaluate, verdict_json
+from scripts.gate_records import Check
 from scripts.pulumi_cli import ROOT
 from tests.support.engine import Workspace
 from tests.support.heroku_stacks import (
@@ -268,15 +269,16 @@ def skeleton(text: str) -> dict[str, Any]:
     return {"steps": sorted(steps), "diagnostics": diagnostics, "changeSummary": doc.get("changeSummary")}
 
 
-def judged(name: str, text: str, records: Path) -> dict[str, Any]:
+def judged(name: str, text: str, staging: Check) -> dict[str, Any]:
+    """The gate's verdict; `staging` is what the state backend says of this commit's staging gate."""
     stack = EXPECTED[name][0]
-    verdict = verdict_json(evaluate(stack, text, name, commit="c0ffee", allows={}, records=records, stack_file=None))
+    verdict = verdict_json(evaluate(stack, text, name, commit="c0ffee", allows={}, staging_record=staging, stack_file=None))
     for key in ("steps", "findings"):  # the engine emits independent steps in no fixed order
         verdict[key] = sorted(verdict[key], key=lambda item: json.dumps(item, sort_keys=True))
     return verdict
 
 
-def check_preview(name: str, text: str, secrets: list[str], records: Path) -> None:
+def check_preview(name: str, text: str, secrets: list[str], staging: Check) -> None:
     """The gate's verdict on the engine's fresh preview; the committed fixture is that same preview."""
     expected = EXPECTED[name][1]
     fresh = sanitized_preview(text)
@@ -285,7 +287,7 @@ def check_preview(name: str, text: str, secrets: list[str], records: Path) -> No
     fixture = FIXTURES / f"preview-heroku-{name}.json"
     if os.environ.get("UPDATE_FIXTURES"):
         fixture.write_text(fresh)
-    verdict = judged(name, fresh, records)
+    verdict = judged(name, fresh, staging)
     assert sorted((f["name"], f["reason"]) for f in verdict["findings"]) == sorted(expected), name
     assert verdict["passed"] == (not expected), name
     assert fixture.exists(), f"{fixture} missing: run with UPDATE_FIXTURES=1 and commit it"
@@ -293,7 +295,7 @@ def check_preview(name: str, text: str, secrets: list[str], records: Path) -> No
     assert skeleton(committed) == skeleton(fresh), (
         f"{fixture.name} no longer matches the engine's preview: rerun with UPDATE_FIXTURES=1 and review the diff"
     )
-    assert judged(name, committed, records) == verdict
+    assert judged(name, committed, staging) == verdict
 
 
 def preview_json(ws: Workspace, stack: str) -> str:
@@ -305,7 +307,6 @@ def preview_json(ws: Workspace, stack: str) -> str:
 
 def test_gate_on_real_heroku_previews_matches_the_committed_fixtures(tmp_path: Path, emulators: Emulators) -> None:
     ws = stacks_workspace(tmp_path, emulators)
-    records = tmp_path / "records"
     for stack in ("staging", "production"):
         ws.pulumi(*UP, "--skip-preview", "--stack", stack)
     secrets = secret_values(emulators, STAGING, PRODUCTION)
@@ -321,11 +322,12 @@ def test_gate_on_real_heroku_previews_matches_the_committed_fixtures(tmp_path: P
     scenario("staging-region", "staging", lambda c: c["launchplan:heroku"]["apps"][STAGING].update(region="eu"))
     scenario("staging-app-removed", "staging", lambda c: c["launchplan:heroku"].update(apps={}))
     scenario("staging-changes", "staging", staging_changes)
-    # staging passed: production's gates may pass for this commit
-    check_preview("staging-changes", seen["staging-changes"], secrets, records)
-    record(
-        evaluate("staging", seen["staging-changes"], "x", commit="c0ffee", allows={}, records=records, stack_file=None), records
+    # staging's gate passes on its changes: production's gates may pass for this commit
+    staging_gate = evaluate(
+        "staging", seen["staging-changes"], "x", commit="c0ffee", allows={}, staging_record=None, stack_file=None
     )
+    staging = Check(staging_gate.passed, "the staging gate of commit c0ffee passed")
+    assert staging
 
     edit_stack(ws, "staging", staging_changes)
     ws.pulumi(*UP, "--skip-preview", "--stack", "staging")
@@ -347,7 +349,7 @@ def test_gate_on_real_heroku_previews_matches_the_committed_fixtures(tmp_path: P
     failed = []
     for name, text in seen.items():
         try:
-            check_preview(name, text, secrets, records)
+            check_preview(name, text, secrets, staging)
         except AssertionError as exc:
             failed.append(f"{name}: {exc}")
     assert not failed, "\n".join(failed)

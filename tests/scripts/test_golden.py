@@ -24,6 +24,7 @@ import yaml
 from rich.console import Console
 
 from scripts import clone, drift, gate, plan, sandbox_cmd, verify
+from scripts.gate_records import Check
 from scripts.output import is_block, scalar, simplify_type
 from scripts.render import Rendering
 from scripts.stacks import Stack
@@ -254,8 +255,13 @@ BLOCKED_PREVIEW = {
 
 
 def gate_case(name: str, preview: str, stack: str, allows: dict[str, str] | None = None) -> Case:
-    with tempfile.TemporaryDirectory() as records:
-        verdict = gate.evaluate(stack, preview, name, commit=COMMIT, allows=allows or {}, records=Path(records), stack_file=None)
+    # No staging pass recorded for the commit: the record's own reason, as the state backend gives it.
+    missing = Check(
+        False,
+        f"no passing gate of 'staging' is recorded for commit {COMMIT} in the state backend: run `launchplan gate staging` first",
+    )
+    record = missing if stack == "production" else None
+    verdict = gate.evaluate(stack, preview, name, commit=COMMIT, allows=allows or {}, staging_record=record, stack_file=None)
     whole, prose = [COMMIT], []
     for s in verdict.steps:
         if s.op == "same":
