@@ -7,7 +7,7 @@ declares but the state lacks (the `create` steps of a preview), the live object 
 declaration, checks that it *is* the declared one, and adopts it:
 
 - by `pulumi import` under the same name, parent and provider (Vercel projects, env vars and
-  domains; Heroku apps and domains), or
+  domains; Heroku apps, domains and add-ons), or
 - by the provider's own adoption on create (launchplan's dynamic providers: a backup schedule with
   the declared hour is adopted as is; a Calendly subscription for the URL is replaced, since
   Calendly never returns its signing key).
@@ -17,9 +17,12 @@ another account's or team's Heroku app, a variable on other targets) is never ad
 refused with the reason. `repair` is a dry run unless `--yes`; `launchplan sandbox up` runs the same
 reconciliation before every apply.
 
-Not covered (stated plainly): Heroku add-ons (their names are generated, so a lost add-on cannot be
-told from another one: import it by hand with `pulumi import`), formation and config vars (PATCHes,
-never "already exists"), Postgres roles/schemas (created idempotently by their provider).
+A Heroku add-on's name is generated, so a lost one is told by what it is: the only add-on of the
+declared service on the declared app, on the declared plan (two candidates, or another plan, are
+refused: import the right one by hand with `pulumi import`).
+
+Not covered (stated plainly): formation and config vars (PATCHes, never "already exists"),
+Postgres roles/schemas (created idempotently by their provider).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable
 VERCEL_DOMAIN = "vercel:index/projectDomain:ProjectDomain"
 HEROKU_APP = "heroku:app/app:App"
 HEROKU_DOMAIN = "heroku:domain/domain:Domain"
+HEROKU_ADDON = "heroku:addon/addon:Addon"
 CALENDLY = "pulumi-python:dynamic/calendly:WebhookSubscription"
 BACKUP_SCHEDULE = "pulumi-python:dynamic/heroku:BackupSchedule"
 # Fields fixed when a Vercel project is made: a live project that differs in one is not ours.
@@ -220,6 +224,29 @@ def heroku_domain(clients: Clients, inputs: dict[str, Any]) -> Verdict:
     return "adopt", f"{app}:{host}", f"domain {host} of app {app}"
 
 
+def heroku_addon(clients: Clients, inputs: dict[str, Any]) -> Verdict:
+    app, plan = inputs.get("appId"), inputs.get("plan")
+    if not _known(app, plan):
+        return "later", None, "its app is not in the state yet"
+    service = str(plan).split(":", 1)[0]
+    live = clients.get("heroku").request("GET", f"/apps/{app}/addons", ok_missing=True) or []
+    same_service = [a for a in live if (a.get("addon_service") or {}).get("name") == service]
+    if not same_service:
+        return "create", None, f"no {service} add-on on app {app} yet"
+    if len(same_service) > 1:
+        names = ", ".join(sorted(str(a.get("name")) for a in same_service))
+        return "refused", None, f"app {app} has {len(same_service)} {service} add-ons ({names}): not told apart, not adopted"
+    addon = same_service[0]
+    live_plan = (addon.get("plan") or {}).get("name")
+    if live_plan != plan:
+        return (
+            "refused",
+            addon.get("id"),
+            f"{service} add-on {addon.get('name')} is on plan {live_plan}, declared {plan}: not adopted",
+        )
+    return "adopt", str(addon["id"]), f"{service} add-on {addon.get('name')} of app {app}"
+
+
 def calendly_subscription(clients: Clients, inputs: dict[str, Any]) -> Verdict:
     url, org, scope = inputs.get("url"), inputs.get("organization"), inputs.get("scope")
     if not _known(url, org, scope):
@@ -256,12 +283,13 @@ FINDERS: dict[str, Finder] = {
     VERCEL_DOMAIN: vercel_domain,
     HEROKU_APP: heroku_app,
     HEROKU_DOMAIN: heroku_domain,
+    HEROKU_ADDON: heroku_addon,
     CALENDLY: calendly_subscription,
     BACKUP_SCHEDULE: backup_schedule,
 }
 # Adopted by id from another finding of the same parent when the preview cannot know it yet.
 PARENT_IDS = {VERCEL_ENV: ("projectId", VERCEL_PROJECT), VERCEL_DOMAIN: ("projectId", VERCEL_PROJECT)}
-PARENT_IDS |= {HEROKU_DOMAIN: ("appId", HEROKU_APP)}
+PARENT_IDS |= {HEROKU_DOMAIN: ("appId", HEROKU_APP), HEROKU_ADDON: ("appId", HEROKU_APP)}
 
 
 def missing_from_state(preview: dict[str, Any]) -> list[dict[str, Any]]:

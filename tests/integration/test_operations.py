@@ -34,12 +34,18 @@ def test_verify_reports_every_check_with_evidence(sandbox: tuple[Path, int]) -> 
     assert "active, events invitee.canceled, invitee.created" in checks["webhook calendly-bookings"]["evidence"]
     arrivy = checks["webhook arrivy-field-tracking"]
     assert arrivy["status"] == "pending" and "TASK_RATING" in arrivy["evidence"] and "webhookSecrets" in arrivy["evidence"]
-    # The Vercel app itself is not served by the sandbox: its health check fails, and says why.
+    # The apps themselves are not served by the sandbox: their health checks are pending, and say why.
+    for app, host in (("rep-dashboard", "rep-dashboard.vercel.app"), ("sandbox-bookings", "herokuapp.com")):
+        health = checks[f"health {app}"]
+        assert health["status"] == "pending" and host in health["evidence"] and "not by the sandbox" in health["evidence"]
+    # The Heroku app, through launchplan's heroku plugin: its env keys and its backup schedule as declared.
     assert (
-        checks["health rep-dashboard"]["status"] == "fail"
-        and "rep-dashboard.vercel.app" in checks["health rep-dashboard"]["evidence"]
+        checks["env sandbox-bookings"]["status"] == "pass" and "all 4 declared keys" in checks["env sandbox-bookings"]["evidence"]
     )
-    assert result.returncode == 1 and report["passed"] is False
+    schedule = checks["backup schedule sandbox-bookings"]
+    assert schedule["status"] == "pass" and "02:00 America/Los_Angeles" in schedule["evidence"]
+    assert checks["latest backup sandbox-bookings"]["status"] == "pending"  # none taken yet: the schedule is new
+    assert result.returncode == 0 and report["passed"] is True  # nothing failed; pending is not a failure
 
 
 def test_drift_is_clean_then_sees_changes_made_by_hand(sandbox: tuple[Path, int]) -> None:
@@ -69,7 +75,7 @@ def test_drift_is_clean_then_sees_changes_made_by_hand(sandbox: tuple[Path, int]
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["drift"], "name one stack, or pass --all"),
+        (["drift"], "name one stack (STACK or --stack STACK), or pass --all"),
         (["drift", "prodution"], "no stack 'prodution'"),
         (["verify", "nope"], "no stack 'nope'"),
     ],

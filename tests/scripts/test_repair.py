@@ -122,6 +122,22 @@ def test_a_heroku_domain_on_the_app_is_adopted(apis: dict[str, Any]) -> None:
     assert repair.heroku_domain(apis["clients"], {"appId": app["id"], "hostname": "api.example.com"})[0] == "create"
 
 
+def test_the_only_addon_of_the_declared_service_and_plan_is_adopted(apis: dict[str, Any]) -> None:
+    url = apis["urls"]["heroku"]
+    app = post(url, "/apps", {"name": "bookings"}, HEROKU)
+    declared = {"appId": app["id"], "plan": "heroku-postgresql:essential-0"}
+    assert repair.heroku_addon(apis["clients"], declared)[0] == "create"
+    addon = post(url, f"/apps/{app['id']}/addons", {"plan": "heroku-postgresql:essential-0"}, HEROKU)
+    assert repair.heroku_addon(apis["clients"], declared)[:2] == ("adopt", addon["id"])
+    # Another plan is another add-on than the one declared: refused, not adopted.
+    other_plan = repair.heroku_addon(apis["clients"], {**declared, "plan": "heroku-postgresql:standard-0"})
+    assert other_plan[0] == "refused" and "declared heroku-postgresql:standard-0" in other_plan[2]
+    # Two of the service: they cannot be told apart, so neither is adopted.
+    post(url, f"/apps/{app['id']}/addons", {"plan": "heroku-postgresql:essential-0"}, HEROKU)
+    two = repair.heroku_addon(apis["clients"], declared)
+    assert two[0] == "refused" and "2 heroku-postgresql add-ons" in two[2]
+
+
 def test_a_backup_schedule_is_left_to_its_provider(apis: dict[str, Any]) -> None:
     url = apis["urls"]["heroku"]
     app = post(url, "/apps", {"name": "bookings"}, HEROKU)
