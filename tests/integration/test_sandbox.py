@@ -51,8 +51,8 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         ]
         assert [d["hostname"] for d in heroku["domains"].values()] == ["bookings.sandbox.example.com"]
         config = heroku["config_vars"][app["id"]]
-        assert {"NODE_ENV", "LOG_LEVEL", "SMTP_PASSWORD", "SECRET_KEY_BASE", "DATABASE_URL"} <= set(config)
-        assert config["SMTP_PASSWORD"] == "sandbox-smtp-password" and len(config["SECRET_KEY_BASE"]) == 64
+        assert {"NODE_ENV", "LOG_LEVEL", "SMTP_PASS", "SECRET_KEY_BASE", "DATABASE_URL"} <= set(config)
+        assert config["SMTP_PASS"] == "sandbox-smtp-password" and len(config["SECRET_KEY_BASE"]) == 64
         schedules = json.loads((project / ".sandbox" / "emulators" / "heroku-data.json").read_text())["schedules"]
         assert [(int(s["hour"]), s["timezone"]) for s in schedules[addon["id"]]] == [(2, "America/Los_Angeles")]
         extensions = _psql(config["DATABASE_URL"], "SELECT extname FROM pg_extension ORDER BY 1")
