@@ -211,15 +211,6 @@ def assert_no_duplicates(emu: Emulators) -> None:
     assert len(heroku["apps"]) == 1 and len(heroku["addons"]) == 1 and len(heroku["domains"]) == 1
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[EmbeddedPostgres]:
-    with cluster_folder() as folder:
-        server = EmbeddedPostgres(folder, free_port())
-        server.start()
-        yield server
-        server.stop()
-
-
 @contextmanager
 def postgres_env(monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[None]:
     """The sandbox stack's commands (`launchplan drift`, `launchplan sandbox up`) on `backend`

@@ -72,16 +72,9 @@ func readDomain(ctx context.Context, req *core.Request, id string, state, inputs
 	if err != nil {
 		return "", nil, err
 	}
-	app, ref := state.String("appId"), id
-	if app == "" {
-		app = inputs.String("appId")
-	}
-	if app == "" { // import: "<app>:<hostname>"
-		a, h, ok := strings.Cut(id, ":")
-		if !ok || a == "" || h == "" {
-			return "", nil, fmt.Errorf("%s %q: import ID %q must be <app name or UUID>:<hostname>, e.g. my-app:www.example.com", req.Token, req.Name, id)
-		}
-		app, ref = a, h
+	app, ref, err := appAndRef(req, id, state, inputs, "hostname", "my-app:www.example.com")
+	if err != nil {
+		return "", nil, err
 	}
 	d, err := c.api.DomainInfo(ctx, app, ref)
 	if err != nil {

@@ -96,16 +96,9 @@ func readFormation(ctx context.Context, req *core.Request, id string, state, inp
 	if err != nil {
 		return "", nil, err
 	}
-	app, ref := state.String("appId"), id
-	if app == "" {
-		app = inputs.String("appId")
-	}
-	if app == "" { // import: "<app>:<type>"
-		a, t, ok := strings.Cut(id, ":")
-		if !ok || a == "" || t == "" {
-			return "", nil, fmt.Errorf("%s %q: import ID %q must be <app name or UUID>:<process type>, e.g. my-app:web", req.Token, req.Name, id)
-		}
-		app, ref = a, t
+	app, ref, err := appAndRef(req, id, state, inputs, "process type", "my-app:web")
+	if err != nil {
+		return "", nil, err
 	}
 	f, err := c.api.FormationInfo(ctx, app, ref)
 	if err != nil {

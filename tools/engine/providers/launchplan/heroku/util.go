@@ -211,3 +211,20 @@ func formatSize(raw string) string {
 	}
 	return strings.Join(parts, "-")
 }
+
+// appAndRef resolves what a domain or formation read is about: its app from state (or inputs) and
+// the ID as the item, or, on `pulumi import`, both from an ID of the form "<app>:<item>".
+func appAndRef(req *core.Request, id string, state, inputs core.Props, item, example string) (string, string, error) {
+	app := state.String("appId")
+	if app == "" {
+		app = inputs.String("appId")
+	}
+	if app != "" {
+		return app, id, nil
+	}
+	a, ref, ok := strings.Cut(id, ":")
+	if !ok || a == "" || ref == "" {
+		return "", "", fmt.Errorf("%s %q: import ID %q must be <app name or UUID>:<%s>, e.g. %s", req.Token, req.Name, id, item, example)
+	}
+	return a, ref, nil
+}
