@@ -204,20 +204,7 @@ class Emulator:
 
             def _handle(self) -> None:
                 started = time.perf_counter()
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                request = Request(
-                    method=self.command,
-                    path=parts.path,
-                    query={k: v[-1] for k, v in parse_qs(parts.query).items()},
-                    body=body,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                )
+                request = read_request(self)
                 status, payload, extra = emulator.dispatch(request)
                 # Logged before answering, so a client that saw the answer also sees the log entry.
                 emulator.record(
@@ -256,3 +243,16 @@ class Emulator:
 
     def writes(self) -> list[Logged]:
         return [e for e in self.log if e.method != "GET"]
+
+
+def read_request(handler: BaseHTTPRequestHandler, not_json: Any = None) -> Request:
+    """The request a handler received: path and query split, JSON body parsed (`not_json` when it is not)."""
+    parts = urlsplit(handler.path)
+    length = int(handler.headers.get("Content-Length") or 0)
+    raw = handler.rfile.read(length) if length else b""
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = not_json
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return Request(handler.command, parts.path, query, body, {k.lower(): v for k, v in handler.headers.items()})

@@ -39,10 +39,12 @@ as the CLI's downloader insists (Node's https.get; trust the certificate with NO
 Where it cannot be faithful: nothing runs here, so dynos are what the formation declares, reported
 `up` as if the app were deployed, `ps:restart` is an empty 202, and `heroku run` (POST /dynos) and
 `heroku logs` (POST /log-sessions) answer a 422 `sandbox_unsupported` with a sentence saying why, at
-once; pipelines do not exist (404). Formation answers keep `dyno_size`, a field the live API added after
-heroku-go v5.5.0's schema (tests/sandbox/test_heroku_schema.py allows exactly that). Prices are
-Heroku's list prices for Postgres plans; add-ons of other services are free here. The default domain
-is off by default only because emulator tests written before it expect custom domains alone.
+once; pipelines do not exist (404). The apps' web hosts are served by the stand-in apps host
+(sandbox/apps.py, read through `web_hosts` and `live_env`), once something is deployed there.
+Formation answers keep `dyno_size`, a field the live API added after heroku-go v5.5.0's schema
+(tests/sandbox/test_heroku_schema.py allows exactly that). Prices are Heroku's list prices for Postgres
+plans; add-ons of other services are free here. The default domain is off by default only because
+emulator tests written before it expect custom domains alone.
 """
 
 from __future__ import annotations
@@ -385,6 +387,21 @@ class HerokuApi(Emulator):
                 return None
             app = self.state["apps"][addon["app"]["id"]]
             return copy.deepcopy({"addon": addon, "app": app, **self.state["addons_private"][addon["id"]]})
+
+    # --- for the stand-in apps host (sandbox/apps.py) ----------------------------------------
+    def web_hosts(self) -> dict[str, str]:
+        """Host name -> app id: each app's web_url host and custom domains, what DNS would route to it."""
+        with self.lock:
+            hosts = {urlsplit(a["web_url"]).hostname or "": a["id"] for a in self.state["apps"].values()}
+            hosts.update({d["hostname"]: d["app"]["id"] for d in self.state["domains"].values()})
+            return hosts
+
+    def live_env(self, ref: str) -> tuple[str, str, dict[str, str]] | None:
+        """An app's (by id or name) id, name and config vars as the API would answer them now."""
+        with self.lock:
+            self.settle()  # an add-on due to be provisioned has its vars by now
+            app = self.find("apps", ref)
+            return None if app is None else (app["id"], app["name"], dict(self.state["config_vars"][app["id"]]))
 
     # --- lazy state changes ----------------------------------------------------------------
     def settle(self) -> None:

@@ -209,6 +209,39 @@ class EmbeddedPostgres:
         return {(t if s == "public" else f"{s}.{t}"): int(n) for s, t, n in rows}
 
 
+def probe(url: str, timeout: int = 3) -> str | None:
+    """Whether a database URL connects and answers `select 1` (None), else why not, with the URL's
+    password and user name taken out: the stand-in apps' health checks answer it to anyone."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        return "its port is not a number"
+    database = unquote(parts.path.lstrip("/"))
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname or not database:
+        return "it is not a postgres:// URL with a host and a database"
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    # Everything through the environment (libpq's own PG* variables, none inherited): no credential on a
+    # command line, and a database name is never read as a connection string.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(PGHOST=parts.hostname, PGPORT=str(port), PGUSER=user, PGDATABASE=database, PGPASSWORD=password)
+    env.update(PGCONNECT_TIMEOUT=str(timeout), PGAPPNAME="sandbox-stand-in-health")
+    try:
+        done = subprocess.run(
+            [str(BIN / "psql"), "-X", "-q", "-A", "-t", "-w", "-c", "select 1"],
+            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout + 5,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout + 5} s"
+    if done.returncode == 0 and done.stdout.strip() == "1":
+        return None
+    reason = done.stderr.strip().removeprefix("psql: error: ") or f"psql exited with {done.returncode}"
+    for secret, shown in ((url, "<url>"), (password, "<password>"), (user, "<user>")):
+        if secret:
+            reason = reason.replace(secret, shown)
+    return " ".join(reason.split())
+
+
 def _check(name: str) -> str:
     if not IDENT.match(name):
         raise PostgresError(f"invalid identifier {name!r}")

@@ -1,12 +1,16 @@
-"""All the sandbox's API emulators in one process, on 127.0.0.1 only.
+"""All the sandbox's API emulators in one process, on 127.0.0.1 only, with the embedded PostgreSQL
+their Postgres add-ons get databases from, and the stand-in apps host (sandbox/apps.py): the deployed
+apps' web hosts, routed by Host header, answering health checks once deployed.
 
-State lives in one folder (one JSON file per emulator, so it survives a
-restart), every request is appended to requests.jsonl, and endpoints.json says
-where each emulator listens. Fault knobs apply to every emulator of the run.
+State lives in one folder (one JSON file per emulator, so it survives a restart), every API request
+is appended to requests.jsonl (the stand-in apps' requests are not: they are no API calls), and
+endpoints.json says where each emulator listens. Fault knobs apply to every API emulator of the run,
+never to the stand-in apps.
 
     python -m sandbox.server --dir .sandbox [--port 47200] [--rate-limit-every N] ...
     python -m sandbox.server --port 47200 --describe    # where each emulator would listen, as JSON
 
+Ports: the base port + 1..4 for the APIs, + 5 for PostgreSQL, + 6 for the stand-in apps.
 Callers outside the sandbox (the `launchplan sandbox` command) learn the layout from
 `--describe`, never by importing this package: the sandbox is an independent oracle.
 """
@@ -19,6 +23,7 @@ import signal
 import threading
 from pathlib import Path
 
+from sandbox.apps import AppsHost
 from sandbox.calendly import CalendlyApi
 from sandbox.core import Emulator, Faults
 from sandbox.heroku import HerokuApi
@@ -33,6 +38,7 @@ EMULATORS: dict[str, tuple[type[Emulator], int, str]] = {
     "calendly": (CalendlyApi, 2, "calendlyApi"),
     "heroku-data": (HerokuDataApi, 3, "herokuDataApi"),
     "heroku": (HerokuApi, 4, "herokuApi"),
+    "apps": (AppsHost, 6, "sandboxApps"),  # the stand-in apps: where a sandbox stack's health checks go
 }
 
 
@@ -41,8 +47,9 @@ def endpoints(base_port: int) -> dict[str, str]:
 
 
 POSTGRES_OFFSET = 5  # the embedded PostgreSQL server that Heroku Postgres add-ons get databases from
+TOP_OFFSET = max(POSTGRES_OFFSET, *(offset for _, offset, _ in EMULATORS.values()))
 # Base ports with room for every emulator and the embedded PostgreSQL above them.
-PORT_RANGE = (1, 65535 - POSTGRES_OFFSET)
+PORT_RANGE = (1, 65535 - TOP_OFFSET)
 
 
 def describe(base_port: int) -> dict[str, object]:
@@ -58,7 +65,8 @@ def describe(base_port: int) -> dict[str, object]:
 def port_problem(port: int) -> str | None:
     low, high = PORT_RANGE
     if not low <= port <= high:
-        return f"--port must be a base port between {low} and {high} (the emulators use the next {POSTGRES_OFFSET}), not {port}"
+        room = f"the emulators, PostgreSQL and the stand-in apps use the next {TOP_OFFSET}"
+        return f"--port must be a base port between {low} and {high} ({room}), not {port}"
     return None
 
 
@@ -68,11 +76,13 @@ def start_all(folder: Path, base_port: int, faults: Faults) -> tuple[list[Emulat
     postgres.init()
     postgres.start()
     heroku = HerokuApi(folder / "heroku.json", folder / "requests.jsonl", faults=faults, postgres=postgres, default_domain=True)
+    vercel = VercelApi(folder / "vercel.json", folder / "requests.jsonl", faults=faults)
     running: list[Emulator] = [
         heroku,
         HerokuDataApi(folder / "heroku-data.json", folder / "requests.jsonl", faults=faults, heroku=heroku),
-        VercelApi(folder / "vercel.json", folder / "requests.jsonl", faults=faults),
+        vercel,
         CalendlyApi(folder / "calendly.json", folder / "requests.jsonl", faults=faults),
+        AppsHost(folder / "apps.json", {"heroku": heroku, "vercel": vercel}),  # no request log, no faults
     ]
     offsets = {kind: offset for kind, offset, _ in EMULATORS.values()}
     for emulator in running:

@@ -402,6 +402,28 @@ class VercelApi(Emulator):
         del self.state["domains"][self._domain(req)["name"]]
         return 200, {}
 
+    # --- for the stand-in apps host (sandbox/apps.py) ----------------------------------------
+    def web_hosts(self) -> dict[str, str]:
+        """Host name -> project id: each project's <name>.vercel.app and its domains. Project names are
+        unique per account only; when two accounts share one, the older project keeps the host."""
+        with self.lock:
+            projects = sorted(self.state["projects"].values(), key=lambda p: p["createdAt"], reverse=True)
+            hosts = {f"{p['name']}.vercel.app": p["id"] for p in projects}
+            hosts.update({name: d["projectId"] for name, d in self.state["domains"].items()})
+            return hosts
+
+    def live_env(self, ref: str) -> tuple[str, str, dict[str, str]] | None:
+        """A project's (by id, else the oldest of that name) id, name and production env vars (sensitive
+        ones included: the deployed app sees their values, only the API hides them)."""
+        with self.lock:
+            projects = sorted(self.state["projects"].values(), key=lambda p: p["createdAt"])
+            project = next((p for p in projects if p["id"] == ref), None) or next((p for p in projects if p["name"] == ref), None)
+            if project is None:
+                return None
+            envs = self.state["envs"].values()
+            env = {e["key"]: e["value"] for e in envs if e["projectId"] == project["id"] and "production" in e["target"]}
+            return project["id"], project["name"], env
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.vercel", description="Run the Vercel API emulator.")

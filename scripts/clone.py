@@ -31,6 +31,7 @@ from scripts.clone_data import clone_data
 from scripts.console import err, fail, fail_spec, out
 from scripts.output import ADD, CHANGE, DELETE, SAME, Printer, legend
 from scripts.project import find_project_root, stack_file
+from scripts.rehearsal import team_root
 from scripts.stacks import Stack, StackError
 
 
@@ -312,11 +313,12 @@ def clone_command(
 
     source, destination = _source_and_destination(source, destination, stack_option, dest_option)
     project = find_project_root()
+    rules = team_root(project) / rules  # in a sandbox rehearsal, still the team's reviewed rules
     try:
         src = Stack(project, source)
         dst_file = stack_file(project, destination)
         dst = Stack(project, destination) if dst_file.is_file() else None
-        plan = plan_clone(src, dst, destination, load_rules(project / rules, destination))
+        plan = plan_clone(src, dst, destination, load_rules(rules, destination))
         validate(plan, project)
     except SpecError as exc:
         fail_spec(exc)
@@ -382,7 +384,7 @@ def _clone_data(project: Path, src: Stack, dst: Stack | None, rules: Path, desti
         return typer.prompt(f"This overwrites {app_name}'s database. Type the app's name to go on") == app_name
 
     try:
-        pairs = load_rules(project / rules, destination)["dest"].get("herokuApps") or {}
+        pairs = load_rules(rules, destination)["dest"].get("herokuApps") or {}
         for source_app, destination_app in pairs.items():
             result = clone_data(src, dst, source_app, destination_app, confirmed, lambda m: err.print(m, highlight=False))
             print_row_counts(result.source_app, result.destination_app, result.counts, out)

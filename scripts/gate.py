@@ -32,6 +32,7 @@ from scripts.output import ABSENT, CHANGE, Printer, diff_lines, mark_of, simplif
 from scripts.project import find_project_root
 from scripts.project import stack_file as project_stack_file
 from scripts.pulumi_cli import cause_label, failure_cause
+from scripts.rehearsal import team_root
 from scripts.stacks import Stack, StackError
 
 SECRET = "[secret]"
@@ -410,7 +411,7 @@ def _run_preview(project: Path, stack: str, policy_pack: Optional[Path]) -> str:
     """`pulumi preview --json` with the stack's own CLI and environment (a sandbox stack runs on the
     sandbox's backend); a failure is named as what it is (engine, network, policy, ...)."""
     binary, env = Stack(project, stack).cli()
-    pack = policy_pack or (project / "policy")
+    pack = policy_pack or (team_root(project) / "policy")  # a rehearsal runs the team's own pack
     args = [binary, "preview", "--json", "--non-interactive", "--stack", stack]
     if pack.is_dir():
         args += ["--policy-pack", str(pack)]

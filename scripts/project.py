@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from infra.spec.stack_config import stack_name_from_path
 
+REHEARSAL_VAR = "LAUNCHPLAN_PROJECT"  # set by `eval "$(launchplan sandbox env)"`: commands act on the rehearsal
+
+
+class ProjectError(ValueError):
+    """The project to act on cannot be found: nothing was read or changed."""
+
 
 def find_project_root(start: Path | None = None) -> Path:
-    """The folder holding Pulumi.yaml: the current one or a parent, else this checkout."""
+    """$LAUNCHPLAN_PROJECT (a sandbox rehearsal), else the folder holding Pulumi.yaml: the current
+    one or a parent, else this checkout."""
+    chosen = os.environ.get(REHEARSAL_VAR) if start is None else None
+    if chosen:
+        if not (Path(chosen) / "Pulumi.yaml").is_file():
+            # Never fall back to the team's real stacks when a rehearsal was asked for.
+            raise ProjectError(
+                f"{REHEARSAL_VAR}={chosen} holds no Pulumi.yaml: run `launchplan sandbox up` (or "
+                f'`eval "$(launchplan sandbox env)"` again), or `unset {REHEARSAL_VAR}` to act on real stacks'
+            )
+        return Path(chosen).resolve()
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "Pulumi.yaml").is_file():

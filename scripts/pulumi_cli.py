@@ -62,8 +62,34 @@ def sandbox_env(project: Path, vercel_url: str, heroku_url: str | None = None) -
     """The sandbox stack: the offline engine on the sandbox's own backend and passphrase, with the
     vercel and heroku plugins sent to their emulators (both honour their upstream URL variables)."""
     backend = project / ".sandbox" / "pulumi-state"
+    home = sandbox_home(project)
     urls = {"VERCEL_API_URL": vercel_url, **({"HEROKU_API_URL": heroku_url} if heroku_url else {})}
-    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, **urls)
+    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, PULUMI_HOME=str(home), **urls)
+
+
+def sandbox_home(project: Path) -> Path:
+    """The sandbox's PULUMI_HOME, apart from the one real stacks use (credentials, workspaces, logs).
+    Its plugins are hard links to the engine's own builds (the engine does not follow symlinked
+    plugin folders), refreshed when the engine is rebuilt."""
+    home = project / ".sandbox" / "pulumi-home"
+    plugins = home / "plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    built = {p.name: p for p in (HOME / "plugins").glob("*-v*") if p.is_dir()}
+    for folder in [p for p in plugins.glob("*-v*") if p.is_dir()]:
+        stale = folder.name not in built or any(
+            not (folder / f.name).exists() or not (folder / f.name).samefile(f) for f in built[folder.name].iterdir()
+        )
+        if stale:  # a version the engine no longer has, or an older build of it
+            shutil.rmtree(folder)
+            (plugins / f"{folder.name}.lock").unlink(missing_ok=True)
+    for name, source in built.items():
+        folder = plugins / name
+        if not folder.is_dir():
+            folder.mkdir()
+            for f in source.iterdir():
+                os.link(f, folder / f.name)
+            (plugins / f"{name}.lock").touch()
+    return home
 
 
 def pulumi_cli() -> tuple[str, dict[str, str]]:

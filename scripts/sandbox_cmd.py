@@ -1,7 +1,8 @@
-"""`launchplan sandbox up | down | status`: the sandbox stack on the offline engine,
-against the local API emulators, with no cloud account.
+"""`launchplan sandbox up | down | status | env | psql`: the sandbox stack, or a rehearsal of any
+of the team's stacks, on the offline engine against the local API emulators, with no cloud account.
 
-State lives in `.sandbox/` (emulator state, request log, the stack's file backend).
+State lives in `.sandbox/`: emulator state and request log, the rehearsal project (overlays of
+the team's stack files, see `scripts/rehearsal.py`), the file backend and PULUMI_HOME.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 import random
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Optional
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import typer
@@ -31,10 +33,11 @@ from rich.console import Console
 from rich.text import Text
 
 from infra.providers.http import PlatformApiError
-from scripts import repair
-from scripts.console import fail, out
+from infra.spec.catalog import is_loopback
+from scripts import clone_data, rehearsal, repair, stand_ins
+from scripts.console import fail, out, pick_stack
 from scripts.output import Printer
-from scripts.project import find_project_root, stack_file
+from scripts.project import REHEARSAL_VAR, find_project_root, stack_file, stack_names
 from scripts.pulumi_cli import (
     BIN,
     ROOT,
@@ -164,13 +167,31 @@ def port_problem(port: int) -> str | None:
 
 @dataclass
 class Sandbox:
-    project: Path
+    project: Path  # the team's project
     console: Console
     port: int
+    stack_name: str = STACK
 
     @property
     def dir(self) -> Path:
         return self.project / ".sandbox"
+
+    @property
+    def workdir(self) -> Path:
+        """Where the engine runs: the rehearsal project, whose stack files are the overlays."""
+        return rehearsal.rehearsal_root(self.project)
+
+    def endpoint_config(self) -> dict[str, str]:
+        """launchplan:endpoints of a rehearsal: each spec endpoint key sent to its emulator."""
+        return {e["endpointKey"]: e["url"] for e in emulator_layout(self.port)["emulators"].values()}
+
+    def prepare(self) -> None:
+        """The rehearsal project, with an overlay of every team stack file (unchanged ones kept)."""
+        (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
+        try:
+            rehearsal.prepare(self.project, self.endpoint_config(), self.env())
+        except rehearsal.RehearsalError as exc:
+            raise SandboxError(str(exc)) from None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -276,15 +297,17 @@ class Sandbox:
     def pulumi(self, *args: str, stream: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
         """One engine run, in a process group of its own that is gone when this returns. A streamed
         run also writes its engine events, so a failure can be named by its cause."""
-        cmd = [str(BIN / "pulumi"), *args, "--stack", STACK] if args[0] not in ("stack",) else [str(BIN / "pulumi"), *args]
+        if not (self.workdir / "Pulumi.yaml").is_file():
+            self.prepare()
+        cmd = [str(BIN / "pulumi"), *args, *(["--stack", self.stack_name] if args[0] not in ("stack",) else [])]
         events = ""
         if stream:
             with tempfile.TemporaryDirectory() as tmp:
                 log = Path(tmp) / "events.jsonl"
-                proc = run_engine([*cmd, "--event-log", str(log)], cwd=self.project, env=self.env(), capture=False)
+                proc = run_engine([*cmd, "--event-log", str(log)], cwd=self.workdir, env=self.env(), capture=False)
                 events = _diagnostics(log)
         else:
-            proc = run_engine(cmd, cwd=self.project, env=self.env())
+            proc = run_engine(cmd, cwd=self.workdir, env=self.env())
         if check and proc.returncode != 0:
             detail = events if stream else f"{proc.stdout}{proc.stderr}"
             kind, reason = failure_cause(detail)
@@ -292,10 +315,16 @@ class Sandbox:
         return proc
 
     def check_stack_file(self) -> None:
-        path = stack_file(self.project, STACK)
+        path = stack_file(self.project, self.stack_name)
         if not path.is_file():
-            raise SandboxError(f"{path} is missing: the sandbox stack file ships with launchplan")
-        endpoints_cfg = (yaml.safe_load(path.read_text())["config"] or {}).get("launchplan:endpoints", {})
+            if self.stack_name == STACK:
+                raise SandboxError(f"{path} is missing: the sandbox stack file ships with launchplan")
+            known = ", ".join(stack_names(self.project)) or "none"
+            raise SandboxError(f"no stack '{self.stack_name}' to rehearse: {path.name} does not exist (stacks here: {known})")
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        if str(config.get("launchplan:sandbox", "")).lower() != "true":
+            return  # a team stack: its overlay's endpoints are the emulators', by construction
+        endpoints_cfg = config.get("launchplan:endpoints", {})
         layout = emulator_layout(self.port)
         for name, emulator in layout["emulators"].items():
             key = emulator["endpointKey"]
@@ -347,7 +376,7 @@ class Sandbox:
     def recover_pending_creates(self) -> list[str]:
         """Creates an interrupted `up` started but never recorded: drop the pending records; what
         exists on the platform is then adopted by the reconciliation every `up` runs (`repair`)."""
-        state = json.loads(self.pulumi("stack", "export", "--stack", STACK).stdout)
+        state = json.loads(self.pulumi("stack", "export", "--stack", self.stack_name).stdout)
         pending = [
             op["resource"] for op in state.get("deployment", {}).get("pending_operations") or [] if op.get("type") == "creating"
         ]
@@ -357,17 +386,24 @@ class Sandbox:
         return [f"{r['urn'].rsplit('::', 1)[-1]}: checked against the platform below" for r in pending]
 
     def stack(self) -> Stack:
-        return Stack(self.project, STACK)
+        return Stack(self.workdir, self.stack_name)
 
     def select_stack(self) -> None:
-        (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
-        self.pulumi("stack", "select", STACK, "--create", "--secrets-provider", "passphrase")
+        self.prepare()
+        self.pulumi("stack", "select", self.stack_name, "--create", "--secrets-provider", "passphrase")
 
     def outputs(self) -> dict[str, Any]:
-        return json.loads(self.pulumi("stack", "output", "--json", "--stack", STACK).stdout or "{}")
+        return json.loads(self.pulumi("stack", "output", "--json", "--stack", self.stack_name).stdout or "{}")
+
+    def rehearsed_stacks(self) -> list[str]:
+        """The stacks the sandbox's backend holds."""
+        if not (self.dir / "pulumi-state" / ".pulumi").exists() or not self.workdir.joinpath("Pulumi.yaml").is_file():
+            return []
+        proc = self.pulumi("stack", "ls", "--json", check=False)
+        return sorted(s["name"] for s in json.loads(proc.stdout or "[]")) if proc.returncode == 0 else []
 
     def resource_count(self) -> int:
-        proc = self.pulumi("stack", "export", "--stack", STACK, check=False)
+        proc = self.pulumi("stack", "export", "--stack", self.stack_name, check=False)
         if proc.returncode != 0:
             return 0
         resources = json.loads(proc.stdout).get("deployment", {}).get("resources") or []
@@ -429,16 +465,20 @@ def live_id(vercel: Any, resource: dict[str, Any]) -> str | None:
     return None  # launchplan's dynamic providers adopt or replace on create: re-creating is safe
 
 
-def health_checks(outputs: dict[str, Any], console: Console) -> list[tuple[str, str, str]]:
+def health_checks(outputs: dict[str, Any], stand_ins_url: str | None) -> list[tuple[str, str, str]]:
+    """Each health check's verdict; a real host name is asked of the sandbox's stand-in apps."""
     rows = []
     for check in outputs.get("healthChecks", []):
         host = urlsplit(check["url"]).hostname or ""
-        if host not in ("127.0.0.1", "localhost"):
+        if stand_ins_url is None and not is_loopback(host):
             rows.append((check["name"], check["url"], "not served by the sandbox (a real Vercel/Heroku URL)"))
             continue
         try:
-            status = httpx.get(check["url"], timeout=5).status_code
-            verdict = "pass" if status == check["expectStatus"] else f"FAIL: {status}, expected {check['expectStatus']}"
+            answer = stand_ins.get(check["url"], stand_ins_url, 5)
+            verdict = "pass"
+            if answer.status_code != check["expectStatus"]:
+                why = stand_ins.failed_checks(answer)
+                verdict = f"FAIL: {answer.status_code}, expected {check['expectStatus']}" + (f" ({why})" if why else "")
         except httpx.HTTPError as exc:
             verdict = f"FAIL: {exc}"
         rows.append((check["name"], check["url"], verdict))
@@ -447,7 +487,7 @@ def health_checks(outputs: dict[str, Any], console: Console) -> list[tuple[str, 
 
 def summary(sb: Sandbox, outputs: dict[str, Any], seconds: float, since: int = 0) -> None:
     console = sb.console
-    checks = health_checks(outputs, console)
+    checks = health_checks(outputs, sb.urls.get("apps"))
     run = sb.requests(since)  # this run's requests only, not the whole log
     counts = Counter(("write" if r["method"] != "GET" else "read") for r in run)
     faulted = sum(1 for r in run if r["status"] in (429, 503))
@@ -456,7 +496,7 @@ def summary(sb: Sandbox, outputs: dict[str, Any], seconds: float, since: int = 0
         + (f", {faulted} answered 429/503 by injected faults" if faulted else "")
         + " (log: .sandbox/emulators/requests.jsonl)"
     )
-    print_summary(console, sb.resource_count(), seconds, outputs, checks, requests, sb.urls)
+    print_summary(console, sb.resource_count(), seconds, outputs, checks, requests, sb.urls, stack=sb.stack_name)
 
 
 def print_summary(
@@ -467,11 +507,13 @@ def print_summary(
     checks: list[tuple[str, str, str]],
     requests: str,
     urls: dict[str, str],
+    stack: str = STACK,
 ) -> None:
     """What `sandbox up` made, by kind: apps and projects with their URLs, webhooks, manual steps,
     health checks, this run's API requests, the emulators' endpoints."""
     p = Printer(console)
-    p.line(Text("sandbox stack", style="bold"), f": {resources} resources, {seconds:.1f} s")
+    title = "sandbox stack" if stack == STACK else f"{stack} stack (rehearsed in the sandbox)"
+    p.line(Text(title, style="bold"), f": {resources} resources, {seconds:.1f} s")
     sections: list[tuple[str, list[tuple[str, str]]]] = [
         ("Vercel projects", [(name, project["url"]) for name, project in outputs.get("vercelProjects", {}).items()]),
         ("Heroku apps", [(name, app["url"]) for name, app in outputs.get("herokuApps", {}).items()]),
@@ -592,19 +634,40 @@ def up(sb: Sandbox, knobs: Knobs | None = None, refresh_first: bool = True) -> N
                 raise
             sb.console.print(f"[yellow]Attempt {attempt} failed ({exc.kind}: {cause_label(exc.kind)}); trying again.[/]")
             time.sleep(0.5 * attempt)
+    deploy_stand_ins(sb)
     summary(sb, sb.outputs(), time.perf_counter() - started, since=mark)
 
 
-def down(sb: Sandbox, destroy_protected: bool) -> None:
-    require_engine()
-    deployed = (sb.dir / "pulumi-state").exists() and sb.resource_count() > 0
-    if deployed:
-        sb.check_stack_file()  # a port that is not the stack file's: refused before anything stops or changes
+def deploy_stand_ins(sb: Sandbox) -> None:
+    """Deploy a stand-in of each app and project (as `git push` deploys code that expects the
+    declared env), so health checks pass or fail for real reasons."""
+    apps_url = sb.urls.get("apps")
+    if apps_url is None:
+        return
     try:
-        if deployed:
-            destroy(sb, destroy_protected)
-    finally:  # the emulators never outlive `down`, even when the destroy failed (their state stays on disk)
-        stopped = sb.stop_emulators()
+        stand_ins.deploy(apps_url, sb.stack().spec)
+    except (stand_ins.StandInError, httpx.HTTPError) as exc:
+        raise SandboxError(f"stand-in apps not deployed: {exc}") from None
+
+
+def down(sb: Sandbox, destroy_protected: bool, only: str | None = None) -> None:
+    """Destroy one rehearsed stack (`only`; the emulators keep running), or every stack the
+    sandbox holds and then stop the emulators."""
+    require_engine()
+    names = [only] if only else (sb.rehearsed_stacks() or [STACK])
+    boxes = [Sandbox(sb.project, sb.console, sb.port, name) for name in names]
+    deployed = [b for b in boxes if (sb.dir / "pulumi-state").exists() and b.resource_count() > 0]
+    for box in deployed:
+        if stack_file(box.project, box.stack_name).is_file():
+            box.check_stack_file()  # a port that is not the stack file's: refused before anything stops or changes
+    try:
+        for box in deployed:
+            destroy(box, destroy_protected)
+    finally:  # the emulators never outlive `down`, even when a destroy failed (their state stays on disk)
+        stopped = sb.stop_emulators() if only is None else False
+    if only:
+        sb.console.print(f"Stack {only} destroyed in the sandbox; the emulators keep running.")
+        return
     sb.console.print("Sandbox destroyed" + ("; emulators stopped." if stopped else "; no emulators were running."))
 
 
@@ -639,6 +702,81 @@ def status(sb: Sandbox) -> dict[str, Any]:
     return report
 
 
+def shell_env(sb: Sandbox) -> dict[str, str]:
+    """What `sandbox env` exports (PATH aside): launchplan's commands act on the rehearsal project,
+    `pulumi` on the sandbox's backend, home and passphrase, and the official Heroku CLI on the
+    emulators, with telemetry and update checks off so it calls nothing else."""
+    engine = sb.env()
+    heroku = sb.urls["heroku"]
+    keep = (
+        "PULUMI_HOME",
+        "PULUMI_BACKEND_URL",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PULUMI_SKIP_UPDATE_CHECK",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+        "PULUMI_IGNORE_AMBIENT_PLUGINS",
+        "VERCEL_API_URL",
+        "HEROKU_API_URL",
+    )
+    return {
+        REHEARSAL_VAR: str(sb.workdir),
+        **{k: engine[k] for k in keep if k in engine},
+        "HEROKU_HOST": heroku,
+        "HEROKU_API_KEY": rehearsal.fake_credential("heroku:apiKey"),
+        "HEROKU_DATA_HOST": urlsplit(heroku).hostname or "127.0.0.1",  # the CLI keeps HEROKU_HOST's scheme and port
+        "HEROKU_PARTICLEBOARD_URL": heroku,  # else account reads also ask particleboard.heroku.com
+        "DISABLE_TELEMETRY": "true",
+        "HEROKU_DISABLE_AUTOUPDATE": "true",
+        "HEROKU_SKIP_NEW_VERSION_CHECK": "true",
+        "NODE_EXTRA_CA_CERTS": str(sb.dir / "emulators" / "tls" / "cert.pem"),  # the https backup URLs
+    }
+
+
+def exports(sb: Sandbox) -> str:
+    env = shell_env(sb)
+    heroku_cli = ROOT / "tools" / "heroku-cli" / "node_modules" / ".bin"
+    lines = [
+        f"# The launchplan sandbox at {sb.dir}: launchplan, pulumi (run it in ${REHEARSAL_VAR}) and heroku act on it.",
+        '# Leave it with: eval "$(launchplan sandbox env --unset)"',
+        rehearsal.exported(env, list(env)).rstrip("\n"),
+        f'export PATH={shlex.quote(f"{BIN}:{heroku_cli}")}:"$PATH"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def psql(sb: Sandbox, app: str | None, command: str | None) -> int:
+    """Run psql on an app's database in the sandbox, its credentials passed in the environment."""
+    if not (sb.workdir / stack_file(sb.workdir, sb.stack_name).name).is_file():
+        sb.prepare()
+    stack = sb.stack()
+    apps = [name for name, spec in stack.spec.heroku.apps.items() if spec.postgres]
+    listed = ", ".join(apps) or "none"
+    if app is None:
+        if len(apps) != 1:
+            raise SandboxError(f"name the app: stack {sb.stack_name} has {len(apps)} with a database ({listed})")
+        app = apps[0]
+    elif app not in apps:
+        raise SandboxError(f"stack {sb.stack_name} declares no database for app {app!r} (apps with one: {listed})")
+    with stack.heroku() as heroku:
+        url = (heroku.request("GET", f"/apps/{app}/config-vars", ok_missing=True) or {}).get("DATABASE_URL")
+    if not url:
+        raise SandboxError(f"{app} has no DATABASE_URL in the sandbox: run `launchplan sandbox up {sb.stack_name}` first")
+    parts = urlsplit(url)
+    if not is_loopback(parts.hostname or ""):
+        raise SandboxError(f"{app}'s database is not the sandbox's (not on this machine): refused")
+    env = {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": unquote(parts.username or ""),
+        "PGPASSWORD": unquote(parts.password or ""),
+        "PGDATABASE": parts.path.lstrip("/"),
+        "PGSSLMODE": "disable",
+    }
+    args = [clone_data.psql(), "-X", "-v", "ON_ERROR_STOP=1", *(["-c", command] if command else [])]
+    return subprocess.run(args, env=env).returncode
+
+
 # --- the command ---------------------------------------------------------------------
 
 
@@ -651,13 +789,23 @@ PortOption = Annotated[
 ]
 
 
-def _sandbox(port: Optional[int]) -> Sandbox:
-    """The sandbox of this project; a bad port is refused (exit 2) before anything starts."""
+StackArgument = Annotated[
+    Optional[str], typer.Argument(help="The stack to rehearse: any Pulumi.<STACK>.yaml of the project (default: sandbox).")
+]
+StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="The stack, as pulumi takes it.")]
+
+
+def _sandbox(port: Optional[int], stack: str | None = None) -> Sandbox:
+    """The sandbox of this project (the team's, also when run inside a rehearsal); a bad port or
+    an unknown stack is refused (exit 2) before anything starts."""
     problem = port_problem(port) if port is not None else None
     if problem:
         fail(problem)
-    project = find_project_root()
-    return Sandbox(project, out, port if port is not None else base_port(project))
+    project = rehearsal.team_root(find_project_root())
+    if stack is not None and not stack_file(project, stack).is_file():
+        known = ", ".join(stack_names(project)) or "none"
+        fail(f"no stack '{stack}' to rehearse: Pulumi.{stack}.yaml does not exist in {project} (stacks here: {known})")
+    return Sandbox(project, out, port if port is not None else base_port(project), stack or STACK)
 
 
 def _run(action: Callable[[], None]) -> None:
@@ -666,7 +814,7 @@ def _run(action: Callable[[], None]) -> None:
         action()
     except EngineRunError as exc:
         fail(f"{exc} — caused by {cause_label(exc.kind)}", 1)
-    except (SandboxError, StackError, EngineMissingError) as exc:
+    except (SandboxError, StackError, EngineMissingError, rehearsal.RehearsalError, PlatformApiError) as exc:
         fail(str(exc), 1)
 
 
@@ -688,13 +836,16 @@ def sandbox_up(
         Optional[str], typer.Option(help="Fault: a create matching this regex is made, but its answer is a 503.")
     ] = None,
     refresh: Annotated[bool, typer.Option(help="Refresh from the platforms first, so live changes are reconciled.")] = True,
+    stack: StackArgument = None,
+    stack_option: StackOption = None,
 ) -> None:
-    """Start the emulators, build the engine if missing, preview and apply the sandbox stack, print a summary."""
+    """Start the emulators, build the engine if missing, preview and apply a stack (the sandbox
+    stack, or a rehearsal of any of the team's stacks, unchanged), deploy stand-ins, print a summary."""
     knobs = Knobs(rate_limit_every, retry_after, error_rate, latency_ms, fault_seed, fail_after_create, lose_create_response)
     problems = knobs.problems()
     if problems:
         fail("; ".join(problems))  # exit 2: nothing was started
-    sb = _sandbox(port)
+    sb = _sandbox(port, pick_stack(stack, stack_option, required=False))
     _run(lambda: up(sb, knobs, refresh))
 
 
@@ -702,10 +853,50 @@ def sandbox_up(
 def sandbox_down(
     port: PortOption = None,
     destroy_protected: Annotated[bool, typer.Option(help="Also destroy protected databases.")] = False,
+    stack: Annotated[
+        Optional[str], typer.Argument(help="Destroy only this rehearsed stack (default: every stack, then stop the emulators).")
+    ] = None,
+    stack_option: StackOption = None,
 ) -> None:
-    """Destroy the sandbox stack and stop the emulators."""
+    """Destroy every stack in the sandbox and stop the emulators, or destroy one rehearsed stack."""
+    only = pick_stack(stack, stack_option, required=False)
+    sb = _sandbox(port, only)
+    _run(lambda: down(sb, destroy_protected, only))
+
+
+@sandbox_app.command("env")
+def sandbox_env_command(
+    port: PortOption = None,
+    unset: Annotated[bool, typer.Option("--unset", help="Print the unsets that leave the rehearsal instead.")] = False,
+) -> None:
+    """Shell exports pointing launchplan, pulumi and the Heroku CLI at the sandbox:
+    eval "$(launchplan sandbox env)"."""
     sb = _sandbox(port)
-    _run(lambda: down(sb, destroy_protected))
+    if unset:
+        print("".join(f"unset {name}\n" for name in shell_env(sb)))
+        return
+    _run(sb.ensure_engine)
+    _run(sb.prepare)
+    print(exports(sb), end="")
+
+
+@sandbox_app.command("psql")
+def sandbox_psql(
+    stack: Annotated[Optional[str], typer.Argument(help="The rehearsed stack (default: sandbox).")] = None,
+    app: Annotated[Optional[str], typer.Argument(help="The Heroku app whose database (default: the stack's only one).")] = None,
+    command: Annotated[Optional[str], typer.Option("--command", "-c", help="Run this SQL and exit.")] = None,
+    port: PortOption = None,
+) -> None:
+    """psql on a rehearsed app's database (stdin is run through it when not a terminal)."""
+    sb = _sandbox(port, stack)
+    code = 0
+
+    def run() -> None:
+        nonlocal code
+        code = psql(sb, app, command)
+
+    _run(run)
+    raise typer.Exit(code)
 
 
 @sandbox_app.command("status")

@@ -15,6 +15,7 @@ from infra.spec.stack_config import StackConfig
 from infra.spec.stack_spec import Spec
 from scripts.project import require_stack_file
 from scripts.pulumi_cli import BIN, SANDBOX_STACK, pulumi_cli, run_engine, sandbox_env
+from scripts.rehearsal import team_root
 
 
 class StackError(RuntimeError):
@@ -35,8 +36,11 @@ class Stack:
         self.spec: Spec = load_spec(StackConfig.from_file(self.file, self.name), require_secrets=False)
 
     def cli(self) -> tuple[str, dict[str, str]]:
-        if self.name == SANDBOX_STACK:  # its own backend and documented passphrase, on the offline engine
-            return str(BIN / "pulumi"), sandbox_env(self.project, self.spec.endpoints.vercel_api, self.spec.endpoints.heroku_api)
+        team = team_root(self.project)
+        if self.name == SANDBOX_STACK or team != self.project:
+            # The sandbox stack, or a rehearsal of a team stack: the sandbox's own backend, home and
+            # documented passphrase, on the offline engine; never a real stack's state.
+            return str(BIN / "pulumi"), sandbox_env(team, self.spec.endpoints.vercel_api, self.spec.endpoints.heroku_api)
         return pulumi_cli()
 
     def pulumi(self, *args: str) -> str:

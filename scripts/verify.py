@@ -20,9 +20,10 @@ from rich.console import Console
 from rich.text import Text
 
 from infra.providers.http import PlatformApiError
-from infra.spec.catalog import daily_at
+from infra.spec.catalog import daily_at, is_loopback
 from infra.spec.problems import SpecError
 from infra.spec.webhooks import CalendlyWebhookSpec
+from scripts import stand_ins
 from scripts.console import EXIT_BLOCKED, fail, fail_spec, out, pick_stack
 from scripts.output import STATUS_STYLES, Printer
 from scripts.project import find_project_root
@@ -42,27 +43,31 @@ class Check:
 def health(stack: Stack, outputs: dict[str, Any]) -> list[Check]:
     timeouts = {n: a.health_check.timeout_seconds for n, a in stack.spec.heroku.apps.items() if a.health_check}
     timeouts |= {n: p.health_check.timeout_seconds for n, p in stack.spec.vercel.projects.items() if p.health_check}
+    # A sandbox stack's apps are served by the sandbox's stand-ins, reached by Host header.
+    stand_ins_url = stack.spec.endpoints.sandbox_apps if stack.spec.sandbox else None
     checks = []
     for hc in outputs.get("healthChecks", []):
         host = urlsplit(hc["url"]).hostname or ""
-        if stack.spec.sandbox and host not in ("127.0.0.1", "localhost"):
-            # The sandbox emulates the platforms' APIs, not the apps they serve: nothing answers this URL.
-            evidence = f"{hc['url']} is served by the real platform, not by the sandbox: checked once deployed for real"
+        if stack.spec.sandbox and stand_ins_url is None and not is_loopback(host):
+            # A sandbox without stand-in apps (no endpoints.sandboxApps): nothing answers this URL.
+            evidence = f"{hc['url']} is served by the real platform, not by this sandbox: checked once deployed for real"
             checks.append(Check(f"health {hc['name']}", "pending", evidence))
             continue
         started = time.perf_counter()
         try:
-            status = httpx.get(hc["url"], timeout=timeouts.get(hc["name"], 10.0), follow_redirects=False).status_code
+            answer = stand_ins.get(hc["url"], stand_ins_url, timeouts.get(hc["name"], 10.0))
         except httpx.HTTPError as exc:
             checks.append(Check(f"health {hc['name']}", "fail", f"{hc['url']}: {type(exc).__name__}: {exc}"))
             continue
         ms = (time.perf_counter() - started) * 1000
-        ok = status == hc["expectStatus"]
+        ok = answer.status_code == hc["expectStatus"]
+        why = "" if ok or stand_ins_url is None else stand_ins.failed_checks(answer)
         checks.append(
             Check(
                 f"health {hc['name']}",
                 "pass" if ok else "fail",
-                f"GET {hc['url']} -> {status} in {ms:.0f} ms (expected {hc['expectStatus']})",
+                f"GET {hc['url']} -> {answer.status_code} in {ms:.0f} ms (expected {hc['expectStatus']})"
+                + (f": {why}" if why else ""),
             )
         )
     return checks

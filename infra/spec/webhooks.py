@@ -116,8 +116,16 @@ class Endpoints(Model):
     heroku_data_api: str = catalog.API_URLS["herokuDataApi"]
     calendly_api: str = catalog.API_URLS["calendlyApi"]
     vercel_api: str = catalog.API_URLS["vercelApi"]
+    # Where the sandbox serves stand-ins of the deployed apps, routed by Host header as DNS would:
+    # health checks of a sandbox stack are sent there. No real stack has one.
+    sandbox_apps: str | None = None
 
     @field_validator("*")
     @classmethod
     def _url(cls, url: str, info: ValidationInfo) -> str:
+        if info.field_name == "sandbox_apps" and not (info.context or {}).get("sandbox"):
+            raise invalid(
+                "only a sandbox stack has stand-in apps to send health checks to",
+                "remove sandboxApps from launchplan:endpoints (the real platforms serve real stacks' apps)",
+            )
         return check_url(url, info).rstrip("/")

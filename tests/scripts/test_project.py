@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.project import find_project_root, require_stack_file, stack_file, stack_names
+from scripts.project import ProjectError, find_project_root, require_stack_file, stack_file, stack_names
 from tests.support.stacks import ROOT
 
 
@@ -67,3 +67,59 @@ def test_an_unknown_stack_names_the_file_and_the_stacks_there(project: Path) -> 
 def test_an_unknown_stack_in_a_project_without_stacks(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\(stacks here: none\)"):
         require_stack_file(tmp_path, "staging")
+
+
+# --- LAUNCHPLAN_PROJECT: commands act on a sandbox rehearsal --------------------------------------------
+
+
+def test_launchplan_project_is_honoured_from_anywhere(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rehearsal = tmp_path / "team" / ".sandbox" / "project"
+    rehearsal.mkdir(parents=True)
+    (rehearsal / "Pulumi.yaml").write_text("name: launchplan\nmain: /somewhere/else\n")
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", str(rehearsal))
+    monkeypatch.chdir(project / "infra")  # inside another project: the variable still wins
+    assert find_project_root() == rehearsal.resolve()
+
+
+def test_launchplan_project_is_resolved_to_an_absolute_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "rehearsal").mkdir()
+    (tmp_path / "rehearsal" / "Pulumi.yaml").write_text("name: launchplan\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", "rehearsal/../rehearsal")
+    found = find_project_root()
+    assert found.is_absolute() and found == (tmp_path / "rehearsal").resolve()
+
+
+@pytest.mark.parametrize("kind", ["empty folder", "missing folder", "Pulumi.yaml is a folder"])
+def test_launchplan_project_without_pulumi_yaml_never_falls_back_to_the_real_project(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    chosen = tmp_path / "gone"
+    if kind == "empty folder":
+        chosen.mkdir()
+    elif kind == "Pulumi.yaml is a folder":
+        (chosen / "Pulumi.yaml").mkdir(parents=True)
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", str(chosen))
+    monkeypatch.chdir(project)  # a real project right here: it must not be picked instead
+    with pytest.raises(ProjectError) as info:
+        find_project_root()
+    message = str(info.value)
+    assert f"LAUNCHPLAN_PROJECT={chosen} holds no Pulumi.yaml" in message
+    assert "unset LAUNCHPLAN_PROJECT" in message
+    assert isinstance(info.value, ValueError)  # callers that report bad input catch it
+
+
+def test_an_empty_launchplan_project_is_as_if_unset(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", "")
+    monkeypatch.chdir(project / "infra" / "spec")
+    assert find_project_root() == project
+
+
+def test_an_explicit_start_ignores_launchplan_project(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rehearsal = tmp_path / "rehearsal"
+    rehearsal.mkdir()
+    (rehearsal / "Pulumi.yaml").write_text("name: launchplan\n")
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", str(rehearsal))
+    assert find_project_root(project / "infra") == project
+    monkeypatch.setenv("LAUNCHPLAN_PROJECT", str(tmp_path / "missing"))  # not even checked
+    assert find_project_root(project) == project

@@ -64,7 +64,7 @@ def test_the_layout_puts_every_emulator_on_loopback_above_the_base_port() -> Non
     for emulator in layout["emulators"].values():
         url = urlsplit(emulator["url"])
         assert url.scheme == "http" and url.hostname == "127.0.0.1"
-        assert emulator["endpointKey"] in {"vercelApi", "calendlyApi", "herokuDataApi", "herokuApi"}
+        assert emulator["endpointKey"] in {"vercelApi", "calendlyApi", "herokuDataApi", "herokuApi", "sandboxApps"}
         ports.append(url.port or 0)
     assert all(BASE < p <= BASE + 10 for p in ports) and len(set(ports)) == len(ports)
 
@@ -323,7 +323,7 @@ def test_health_checks_against_a_local_server(server: str) -> None:
             {"name": "real", "url": "https://rep-dashboard.vercel.app/api/health", "expectStatus": 200},
         ]
     }
-    rows = {name: (url, verdict) for name, url, verdict in health_checks(outputs, Console(file=io.StringIO()))}
+    rows = {name: (url, verdict) for name, url, verdict in health_checks(outputs, None)}
     assert list(rows) == ["up", "created", "wrong", "down", "real"]
     assert rows["up"] == (f"{server}/ok", "pass")
     assert rows["created"][1] == "pass"
@@ -333,4 +333,5 @@ def test_health_checks_against_a_local_server(server: str) -> None:
 
 
 def test_no_health_checks_no_rows() -> None:
-    assert health_checks({}, Console(file=io.StringIO())) == []
+    assert health_checks({}, None) == []
+    assert health_checks({}, "http://127.0.0.1:9") == []

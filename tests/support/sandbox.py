@@ -17,12 +17,13 @@ class NoFreePortsError(RuntimeError):
 
 
 def free_base_port() -> int:
-    """A base port whose next three ports are free (for a second sandbox beside the default one)."""
+    """A base port whose next six ports are free, the emulators', PostgreSQL's and the stand-in apps'
+    (for a second sandbox beside the default one)."""
     for _ in range(50):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             base = int(probe.getsockname()[1])
-        if base + 6 < 65535 and all(_port_free(base + i) for i in range(1, 6)):
+        if base + 6 < 65535 and all(_port_free(base + i) for i in range(1, 7)):
             return base
     raise NoFreePortsError("no free ports on 127.0.0.1")
 
