@@ -276,6 +276,11 @@ class Sandbox:
             (self.dir / "emulators.pid").unlink(missing_ok=True)
         # Whatever the server could not stop (its PostgreSQL when pg_ctl failed, a server that hung) goes too.
         left = stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)
+        # A loaded machine can take a moment to close the listening sockets: a restart right after
+        # (`down` restarting without faults) must not mistake them for another program's.
+        deadline = time.monotonic() + 10
+        while (pid is not None or left) and self._listening() and time.monotonic() < deadline:
+            time.sleep(0.1)
         return pid is not None or bool(left)
 
     @property

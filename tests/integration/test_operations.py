@@ -34,10 +34,10 @@ def test_verify_reports_every_check_with_evidence(sandbox: tuple[Path, int]) -> 
     assert "active, events invitee.canceled, invitee.created" in checks["webhook calendly-bookings"]["evidence"]
     arrivy = checks["webhook arrivy-field-tracking"]
     assert arrivy["status"] == "pending" and "TASK_RATING" in arrivy["evidence"] and "webhookSecrets" in arrivy["evidence"]
-    # The apps themselves are not served by the sandbox: their health checks are pending, and say why.
+    # The apps are served by the sandbox's stand-ins, reached by their real host names.
     for app, host in (("rep-dashboard", "rep-dashboard.vercel.app"), ("sandbox-bookings", "herokuapp.com")):
         health = checks[f"health {app}"]
-        assert health["status"] == "pending" and host in health["evidence"] and "not by the sandbox" in health["evidence"]
+        assert health["status"] == "pass" and host in health["evidence"] and "-> 200" in health["evidence"], health
     # The Heroku app, through launchplan's heroku plugin: its env keys and its backup schedule as declared.
     assert (
         checks["env sandbox-bookings"]["status"] == "pass" and "all 4 declared keys" in checks["env sandbox-bookings"]["evidence"]
@@ -83,3 +83,21 @@ def test_drift_is_clean_then_sees_changes_made_by_hand(sandbox: tuple[Path, int]
 def test_bad_arguments_are_clear_errors(sandbox: tuple[Path, int], args: list[str], message: str) -> None:
     result = launchplan(sandbox[0], *args)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_health_check_fails_for_a_real_reason_and_says_which(sandbox: tuple[Path, int]) -> None:
+    """A declared config var removed by hand: the stand-in's health path answers 503 naming it."""
+    project, base = sandbox
+    heroku_headers = {"Accept": "application/vnd.heroku+json; version=3", "Authorization": "Bearer sandbox-heroku-key-0000"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{base + 4}", headers=heroku_headers) as heroku:
+        assert heroku.patch("/apps/sandbox-bookings/config-vars", json={"LOG_LEVEL": None}).status_code == 200
+        try:
+            result = launchplan(project, "verify", "sandbox", "--json")
+            checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+            health = checks["health sandbox-bookings"]
+            assert health["status"] == "fail" and "-> 503" in health["evidence"], health
+            assert "env LOG_LEVEL present" in health["evidence"] and "DATABASE_URL connects" not in health["evidence"]
+            assert checks["health rep-dashboard"]["status"] == "pass"
+            assert result.returncode == 1
+        finally:
+            assert heroku.patch("/apps/sandbox-bookings/config-vars", json={"LOG_LEVEL": "info"}).status_code == 200

@@ -30,7 +30,9 @@ def test_sandbox_up_again_status_down(tmp_path: Path) -> None:
         first = launchplan(project, "sandbox", "up", port)
         assert first.returncode == 0, first.stdout + first.stderr
         assert "Calendly webhook" in first.stdout and "calendly-bookings" in first.stdout
-        assert "not served by the sandbox" in first.stdout
+        # Both apps' stand-ins are deployed and healthy: declared env keys present, the database connects.
+        assert "sandbox-bookings: pass" in first.stdout and "rep-dashboard: pass" in first.stdout, first.stdout
+        assert "not served by the sandbox" not in first.stdout
 
         state = json.loads((project / ".sandbox" / "emulators" / "vercel.json").read_text())
         assert [p["name"] for p in state["projects"].values()] == ["rep-dashboard"]
