@@ -702,6 +702,12 @@ def status(sb: Sandbox) -> dict[str, Any]:
     report = {
         "emulators": {"running": bool(pid and sb._listening()), "pid": pid, "endpoints": sb.urls, "faults": sb.running_faults()},
         "stack": {"resources": sb.resource_count() if (BIN / "pulumi").exists() else None},
+        # Team stacks rehearsed here (`sandbox up STACK`), with their resource counts.
+        "rehearsals": {
+            name: Sandbox(sb.project, sb.console, sb.port, name).resource_count()
+            for name in (sb.rehearsed_stacks() if (BIN / "pulumi").exists() else [])
+            if name != STACK
+        },
         "requests": dict(Counter(f"{r['service']} {'write' if r['method'] != 'GET' else 'read'}" for r in sb.requests())),
     }
     return report
@@ -936,6 +942,8 @@ def print_status(report: dict[str, Any], console: Console) -> None:
     else:
         stack = f"{resources} resource{'s' if resources != 1 else ''}"
     p.line(Text("sandbox stack", style="bold"), f": {stack}")
+    for name, count in sorted((report.get("rehearsals") or {}).items()):
+        p.line(Text(f"{name} stack", style="bold"), f" (rehearsed): {count} resource{'s' if count != 1 else ''}")
     p.line(Text("API requests", style="bold"), ":" if report["requests"] else ": none")
     for key, count in sorted(report["requests"].items()):
         p.kv(f"{key}:", str(count), indent=2)

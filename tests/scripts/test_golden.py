@@ -373,6 +373,7 @@ ENDPOINTS = {
 
 def status_case(name: str, report: dict[str, Any]) -> Case:
     texts = [*ENDPOINTS, *ENDPOINTS.values(), *report["requests"], *(str(n) for n in report["requests"].values())]
+    texts += [f"{name} stack" for name in report.get("rehearsals", {})]
     return Case(f"sandbox-status-{name}", lambda c: sandbox_cmd.print_status(report, c), *split(texts))
 
 
@@ -429,6 +430,7 @@ def cases() -> list[Case]:
                     "faults": ["--rate-limit-every=5", "--retry-after=1.0"],
                 },
                 "stack": {"resources": 23},
+                "rehearsals": {"staging": 6, "production": 1},
                 "requests": {"vercel read": 41, "vercel write": 17, "calendly write": 2, "heroku-data read": 6},
             },
         ),
