@@ -22,8 +22,9 @@ def find_project_root(start: Path | None = None) -> Path:
         if not (Path(chosen) / "Pulumi.yaml").is_file():
             # Never fall back to the team's real stacks when a rehearsal was asked for.
             raise ProjectError(
-                f"{REHEARSAL_VAR}={chosen} holds no Pulumi.yaml: run `launchplan sandbox up` (or "
-                f'`eval "$(launchplan sandbox env)"` again), or `unset {REHEARSAL_VAR}` to act on real stacks'
+                f"{REHEARSAL_VAR}={chosen} holds no Pulumi.yaml: leave the rehearsal with "
+                f'`eval "$(launchplan sandbox env --unset)"` (or `unset {REHEARSAL_VAR}`) to act on real stacks, '
+                "or start it again with `launchplan sandbox up`"
             )
         return Path(chosen).resolve()
     here = (start or Path.cwd()).resolve()

@@ -67,6 +67,16 @@ def sandbox_env(project: Path, vercel_url: str, heroku_url: str | None = None) -
     return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, PULUMI_HOME=str(home), **urls)
 
 
+def _same_build(copy: Path, source: Path) -> bool:
+    """The sandbox's plugin file is the engine's build: its hard link, or a copy with its size and time."""
+    if not copy.exists():
+        return False
+    if copy.samefile(source):
+        return True
+    mine, theirs = copy.stat(), source.stat()
+    return (mine.st_size, mine.st_mtime_ns) == (theirs.st_size, theirs.st_mtime_ns)
+
+
 def sandbox_home(project: Path) -> Path:
     """The sandbox's PULUMI_HOME, apart from the one real stacks use (credentials, workspaces, logs).
     Its plugins are hard links to the engine's own builds (the engine does not follow symlinked
@@ -76,9 +86,7 @@ def sandbox_home(project: Path) -> Path:
     plugins.mkdir(parents=True, exist_ok=True)
     built = {p.name: p for p in (HOME / "plugins").glob("*-v*") if p.is_dir()}
     for folder in [p for p in plugins.glob("*-v*") if p.is_dir()]:
-        stale = folder.name not in built or any(
-            not (folder / f.name).exists() or not (folder / f.name).samefile(f) for f in built[folder.name].iterdir()
-        )
+        stale = folder.name not in built or any(not _same_build(folder / f.name, f) for f in built[folder.name].iterdir())
         if stale:  # a version the engine no longer has, or an older build of it
             shutil.rmtree(folder)
             (plugins / f"{folder.name}.lock").unlink(missing_ok=True)
@@ -87,7 +95,10 @@ def sandbox_home(project: Path) -> Path:
         if not folder.is_dir():
             folder.mkdir()
             for f in source.iterdir():
-                os.link(f, folder / f.name)
+                try:
+                    os.link(f, folder / f.name)
+                except OSError:  # another filesystem (EXDEV) or no hard links: a copy does as well
+                    shutil.copy2(f, folder / f.name)
             (plugins / f"{name}.lock").touch()
     return home
 

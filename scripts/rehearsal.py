@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from infra.spec.load import load_spec
 from infra.spec.problems import SpecError
 from infra.spec.stack_config import StackConfig
 from scripts.project import stack_file, stack_names
-from scripts.pulumi_cli import BIN, run_engine
+from scripts.pulumi_cli import BIN, SANDBOX_STACK, run_engine
 
 MARKER = ".launchplan-rehearsal"  # in a rehearsal project: the team project it rehearses
 FORMAT = "1"  # bump to regenerate every overlay when the overlay's shape changes
@@ -62,21 +63,31 @@ def fake_credential(key: str) -> str:
     return FAKE_CREDENTIALS.get(key, f"sandbox-fake-{key.rsplit(':', 1)[-1]}")
 
 
-def prepare(team: Path, endpoints: dict[str, str], env: dict[str, str]) -> Path:
+def prepare(team: Path, endpoints: dict[str, str], env: dict[str, str], needed: tuple[str, ...] = ()) -> list[str]:
     """The rehearsal project of `team`, with an overlay of each of its stack files.
-    `endpoints` maps each spec endpoint key (herokuApi, …) to its emulator's URL."""
+    `endpoints` maps each spec endpoint key (herokuApi, …) to its emulator's URL. A stack file that
+    cannot be rehearsed stops the rehearsal only when it is `needed`; otherwise it is skipped, and
+    the answer says why."""
     root = rehearsal_root(team)
     root.mkdir(parents=True, exist_ok=True)
+    (team / ".sandbox" / ".gitignore").write_text("# launchplan's sandbox: state, logs, rehearsal overlays. Never commit.\n*\n")
     (root / MARKER).write_text(str(team))
     _write_project_file(team, root)
+    skipped = []
     for stack in stack_names(team):
-        prepare_stack(team, root, stack, endpoints, env)
-    return root
+        try:
+            prepare_stack(team, root, stack, endpoints, env)
+        except RehearsalError as exc:
+            if stack in needed:
+                raise
+            skipped.append(f"stack {stack} is not rehearsed: {exc}")
+    return skipped
 
 
 def _write_project_file(team: Path, root: Path) -> None:
     doc = yaml.safe_load((team / "Pulumi.yaml").read_text()) or {}
-    doc["main"] = str((team / doc.get("main", ".")).resolve())
+    doc["main"] = str((team / str(doc.get("main") or ".")).resolve())
+    doc.pop("stackConfigDir", None)  # the overlays sit beside this Pulumi.yaml
     runtime = doc.get("runtime")
     options = runtime.get("options") if isinstance(runtime, dict) else None
     if isinstance(options, dict) and options.get("virtualenv"):
@@ -98,10 +109,15 @@ def prepare_stack(team: Path, root: Path, stack: str, endpoints: dict[str, str],
     digest = _digest(source, endpoints)
     if overlay.is_file() and stamp.is_file() and stamp.read_text() == digest:
         return overlay  # unchanged since generated: keep what the rehearsal wrote into it
-    doc = yaml.safe_load(source.read_text()) or {}
+    try:
+        doc = yaml.safe_load(source.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise RehearsalError(f"{source.name} is not valid YAML ({str(exc).splitlines()[0]}): fix the file") from None
+    if not isinstance(doc, dict):
+        raise RehearsalError(f"{source.name} must be a mapping with a `config:` section, not a {type(doc).__name__}")
     found = doc.get("config")
     config: dict[str, Any] = found if isinstance(found, dict) else {}
-    if str(config.get("launchplan:sandbox", "")).lower() == "true":
+    if stack == SANDBOX_STACK and str(config.get("launchplan:sandbox", "")).lower() == "true":
         overlay.write_text(source.read_text())  # a sandbox stack file: its fake secrets are the sandbox's own
     else:
         plain, nested = _without_secrets(config)
@@ -113,7 +129,14 @@ def prepare_stack(team: Path, root: Path, stack: str, endpoints: dict[str, str],
 
 
 def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and "secure" in value
+    """A secret, as Pulumi writes it: a map whose only key is `secure`."""
+    return isinstance(value, dict) and list(value) == ["secure"] and isinstance(value["secure"], str)
+
+
+def _step(path: str, key: Any) -> str:
+    """One more `--path` step; a key Pulumi would read as path syntax is quoted."""
+    text = str(key)
+    return f'{path}["{text}"]' if re.search(r'[.\[\]"]', text) else f"{path}.{text}"
 
 
 def _without_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -126,9 +149,9 @@ def _without_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
             kept = {}
             for k, v in value.items():
                 if _is_secure(v):
-                    nested.append(f"{path}.{k}")
+                    nested.append(_step(path, k))
                 else:
-                    kept[k] = strip(v, f"{path}.{k}")
+                    kept[k] = strip(v, _step(path, k))
             return kept
         if isinstance(value, list):
             kept_items = []
@@ -140,7 +163,11 @@ def _without_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
             return kept_items
         return value
 
-    plain = {key: strip(value, key) for key, value in config.items() if not _is_secure(value)}
+    plain = {
+        key: strip(value, key if not re.search(r'[.\[\]"]', key) else f'["{key}"]')
+        for key, value in config.items()
+        if not _is_secure(value)
+    }
     return plain, nested
 
 
@@ -178,13 +205,19 @@ def _set_fake_secrets(
     listed = run_engine([pulumi, "stack", "ls", "--json"], cwd=root, env=env)
     known = listed.returncode == 0 and any(s.get("name") == stack for s in json.loads(listed.stdout or "[]"))
     if not known:
-        _engine(root, env, "stack", "init", stack, "--secrets-provider", "passphrase")
+        _engine(root, env, "stack", "init", f"--stack={stack}", "--secrets-provider", "passphrase")
     if keys:
         pairs = [arg for key in keys for arg in ("--secret", f"{key}={fake_credential(key)}")]
         _engine(root, env, "config", "set-all", *pairs, "--stack", stack)
     if nested:
-        pairs = [arg for path in nested for arg in ("--secret", f"{path}={fake_credential(path.split('.')[-1])}")]
+        pairs = [arg for path in nested for arg in ("--secret", f"{path}={fake_credential(_leaf(path))}")]
         _engine(root, env, "config", "set-all", "--path", *pairs, "--stack", stack)
+
+
+def _leaf(path: str) -> str:
+    """The last key of a `--path` (`a.b["c.d"]` -> `c.d`)."""
+    quoted = re.search(r'\["([^"]*)"\]$', path)
+    return quoted.group(1) if quoted else re.split(r"[.\[\]]+", path.rstrip("]"))[-1]
 
 
 def _engine(root: Path, env: dict[str, str], *args: str) -> None:

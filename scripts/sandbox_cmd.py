@@ -30,12 +30,13 @@ import httpx
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from infra.providers.http import PlatformApiError
 from infra.spec.catalog import is_loopback
 from scripts import clone_data, rehearsal, repair, stand_ins
-from scripts.console import fail, out, pick_stack
+from scripts.console import err, fail, out, pick_stack
 from scripts.output import Printer
 from scripts.project import REHEARSAL_VAR, find_project_root, stack_file, stack_names
 from scripts.pulumi_cli import (
@@ -62,6 +63,10 @@ ATTEMPTS = 4  # engine runs per `sandbox up` when a failure is transient (networ
 
 class SandboxError(RuntimeError):
     pass
+
+
+class SandboxInputError(SandboxError):
+    """A stack file the sandbox cannot rehearse: bad input, exit 2."""
 
 
 @dataclass
@@ -140,7 +145,14 @@ def endpoints(base: int) -> dict[str, str]:
 
 
 def base_port(project: Path) -> int:
-    """The emulators' base port, as the sandbox stack file's endpoints say."""
+    """The running emulators' base port, else the one the sandbox stack file's endpoints say."""
+    remembered = project / ".sandbox" / "emulators.port"
+    try:
+        pid = int((project / ".sandbox" / "emulators.pid").read_text())
+        if _alive(pid):
+            return int(remembered.read_text())
+    except (OSError, ValueError):
+        pass
     default = emulator_layout()
     path = stack_file(project, STACK)
     if path.is_file():
@@ -186,12 +198,15 @@ class Sandbox:
         return {e["endpointKey"]: e["url"] for e in emulator_layout(self.port)["emulators"].values()}
 
     def prepare(self) -> None:
-        """The rehearsal project, with an overlay of every team stack file (unchanged ones kept)."""
+        """The rehearsal project, with an overlay of every team stack file (unchanged ones kept);
+        a file that cannot be rehearsed stops only the rehearsal of its own stack."""
         (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
         try:
-            rehearsal.prepare(self.project, self.endpoint_config(), self.env())
+            skipped = rehearsal.prepare(self.project, self.endpoint_config(), self.env(), needed=(self.stack_name,))
         except rehearsal.RehearsalError as exc:
-            raise SandboxError(str(exc)) from None
+            raise SandboxInputError(str(exc)) from None
+        for line in skipped:
+            err.print(f"[yellow]{escape(line)}[/]")
 
     @property
     def urls(self) -> dict[str, str]:
@@ -254,6 +269,7 @@ class Sandbox:
             cwd=ROOT,
         )
         (self.dir / "emulators.pid").write_text(str(proc.pid))
+        (self.dir / "emulators.port").write_text(str(self.port))  # later commands without --port find them
         (self.dir / "emulators.faults.json").write_text(json.dumps(fault_args))
         deadline = time.monotonic() + 60  # the first start runs initdb for the embedded PostgreSQL
         while not self._listening():
@@ -321,6 +337,8 @@ class Sandbox:
 
     def check_stack_file(self) -> None:
         path = stack_file(self.project, self.stack_name)
+        if not path.is_file() and stack_file(self.workdir, self.stack_name).is_file():
+            return  # a stack a rehearsal made (`clone --yes` into a new stack): its overlay is all there is
         if not path.is_file():
             if self.stack_name == STACK:
                 raise SandboxError(f"{path} is missing: the sandbox stack file ships with launchplan")
@@ -395,7 +413,7 @@ class Sandbox:
 
     def select_stack(self) -> None:
         self.prepare()
-        self.pulumi("stack", "select", self.stack_name, "--create", "--secrets-provider", "passphrase")
+        self.pulumi("stack", "select", f"--stack={self.stack_name}", "--create", "--secrets-provider", "passphrase")
 
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json", "--stack", self.stack_name).stdout or "{}")
@@ -671,7 +689,8 @@ def down(sb: Sandbox, destroy_protected: bool, only: str | None = None) -> None:
     finally:  # the emulators never outlive `down`, even when a destroy failed (their state stays on disk)
         stopped = sb.stop_emulators() if only is None else False
     if only:
-        sb.console.print(f"Stack {only} destroyed in the sandbox; the emulators keep running.")
+        done = f"Stack {only} destroyed in the sandbox" if deployed else f"Stack {only} has nothing deployed in the sandbox"
+        sb.console.print(f"{done}; the emulators keep running.")
         return
     sb.console.print("Sandbox destroyed" + ("; emulators stopped." if stopped else "; no emulators were running."))
 
@@ -713,25 +732,40 @@ def status(sb: Sandbox) -> dict[str, Any]:
     return report
 
 
+SAVED_PATH = "LAUNCHPLAN_SAVED_PATH"  # PATH before `sandbox env`, put back by `sandbox env --unset`
+# The engine's environment that the shell takes over: pulumi on the sandbox's backend, home and passphrase.
+ENGINE_VARS = (
+    "PULUMI_HOME",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "PULUMI_SKIP_UPDATE_CHECK",
+    "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+    "PULUMI_IGNORE_AMBIENT_PLUGINS",
+    "VERCEL_API_URL",
+    "HEROKU_API_URL",
+)
+HEROKU_CLI_VARS = (
+    "HEROKU_HOST",
+    "HEROKU_API_KEY",
+    "HEROKU_DATA_HOST",
+    "HEROKU_PARTICLEBOARD_URL",
+    "DISABLE_TELEMETRY",
+    "HEROKU_DISABLE_AUTOUPDATE",
+    "HEROKU_SKIP_NEW_VERSION_CHECK",
+    "NODE_EXTRA_CA_CERTS",
+)
+SHELL_VARS = (REHEARSAL_VAR, *ENGINE_VARS, *HEROKU_CLI_VARS)
+
+
 def shell_env(sb: Sandbox) -> dict[str, str]:
     """What `sandbox env` exports (PATH aside): launchplan's commands act on the rehearsal project,
     `pulumi` on the sandbox's backend, home and passphrase, and the official Heroku CLI on the
     emulators, with telemetry and update checks off so it calls nothing else."""
     engine = sb.env()
     heroku = sb.urls["heroku"]
-    keep = (
-        "PULUMI_HOME",
-        "PULUMI_BACKEND_URL",
-        "PULUMI_CONFIG_PASSPHRASE",
-        "PULUMI_SKIP_UPDATE_CHECK",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
-        "PULUMI_IGNORE_AMBIENT_PLUGINS",
-        "VERCEL_API_URL",
-        "HEROKU_API_URL",
-    )
     return {
         REHEARSAL_VAR: str(sb.workdir),
-        **{k: engine[k] for k in keep if k in engine},
+        **{k: engine[k] for k in ENGINE_VARS if k in engine},
         "HEROKU_HOST": heroku,
         "HEROKU_API_KEY": rehearsal.fake_credential("heroku:apiKey"),
         "HEROKU_DATA_HOST": urlsplit(heroku).hostname or "127.0.0.1",  # the CLI keeps HEROKU_HOST's scheme and port
@@ -750,7 +784,8 @@ def exports(sb: Sandbox) -> str:
         f"# The launchplan sandbox at {sb.dir}: launchplan, pulumi (run it in ${REHEARSAL_VAR}) and heroku act on it.",
         '# Leave it with: eval "$(launchplan sandbox env --unset)"',
         rehearsal.exported(env, list(env)).rstrip("\n"),
-        f'export PATH={shlex.quote(f"{BIN}:{heroku_cli}")}:"$PATH"',
+        f'[ -n "${{{SAVED_PATH}:-}}" ] || export {SAVED_PATH}="$PATH"',
+        f'export PATH={shlex.quote(f"{BIN}:{heroku_cli}")}:"${SAVED_PATH}"',
     ]
     return "\n".join(lines) + "\n"
 
@@ -776,7 +811,7 @@ def psql(sb: Sandbox, app: str | None, command: str | None) -> int:
     if not is_loopback(parts.hostname or ""):
         raise SandboxError(f"{app}'s database is not the sandbox's (not on this machine): refused")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("PG")},  # never the user's own PGSERVICE, ...
         "PGHOST": parts.hostname or "127.0.0.1",
         "PGPORT": str(parts.port or 5432),
         "PGUSER": unquote(parts.username or ""),
@@ -813,7 +848,8 @@ def _sandbox(port: Optional[int], stack: str | None = None) -> Sandbox:
     if problem:
         fail(problem)
     project = rehearsal.team_root(find_project_root())
-    if stack is not None and not stack_file(project, stack).is_file():
+    rehearsed_only = stack is not None and stack_file(rehearsal.rehearsal_root(project), stack).is_file()  # made by clone
+    if stack is not None and not stack_file(project, stack).is_file() and not rehearsed_only:
         known = ", ".join(stack_names(project)) or "none"
         fail(f"no stack '{stack}' to rehearse: Pulumi.{stack}.yaml does not exist in {project} (stacks here: {known})")
     return Sandbox(project, out, port if port is not None else base_port(project), stack or STACK)
@@ -825,6 +861,8 @@ def _run(action: Callable[[], None]) -> None:
         action()
     except EngineRunError as exc:
         fail(f"{exc} — caused by {cause_label(exc.kind)}", 1)
+    except SandboxInputError as exc:
+        fail(str(exc))
     except (SandboxError, StackError, EngineMissingError, rehearsal.RehearsalError, PlatformApiError) as exc:
         fail(str(exc), 1)
 
@@ -882,12 +920,25 @@ def sandbox_env_command(
 ) -> None:
     """Shell exports pointing launchplan, pulumi and the Heroku CLI at the sandbox:
     eval "$(launchplan sandbox env)"."""
-    sb = _sandbox(port)
     if unset:
-        print("".join(f"unset {name}\n" for name in shell_env(sb)))
+        names = " ".join(SHELL_VARS)
+        print(f'[ -n "${{{SAVED_PATH}:-}}" ] && export PATH="${SAVED_PATH}"\nunset {names} {SAVED_PATH}')
         return
-    _run(sb.ensure_engine)
-    _run(sb.prepare)
+
+    def refuse(message: str) -> None:
+        # What `eval` runs: a failure must fail there too, never leave the shell on real stacks.
+        print(f"echo {shlex.quote('launchplan sandbox env failed: ' + message)} >&2; false")
+        fail(message)
+
+    sb = _sandbox(port)
+    try:
+        require_engine()
+    except EngineMissingError:
+        refuse("the offline engine is not built: run `launchplan sandbox up` (or `make engine`) first")
+    try:
+        sb.prepare()
+    except SandboxError as exc:
+        refuse(str(exc))
     print(exports(sb), end="")
 
 

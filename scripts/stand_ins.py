@@ -79,8 +79,10 @@ def get(url: str, apps_url: str | None, timeout: float) -> httpx.Response:
 def failed_checks(response: httpx.Response) -> str:
     """The stand-in's own words on which check failed (its JSON body names checks, never values)."""
     try:
-        checks = response.json().get("checks") or []
+        body = response.json()
     except ValueError:
         return ""
+    found = body.get("checks") if isinstance(body, dict) else None
+    checks = [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
     failing = [c.get("check", "?") + (f" ({c['detail']})" if c.get("detail") else "") for c in checks if not c.get("ok")]
     return "; ".join(failing)

@@ -37,6 +37,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scripts.console import EXIT_INVALID, err, fail, out
+from scripts.rehearsal import team_root
 
 EXIT_FAILED = 1
 SCHEMES = ("file", "postgres", "s3", "gs", "azblob", "https", "http")
@@ -647,6 +648,11 @@ def move_command(
     from scripts.project import find_project_root
 
     project = find_project_root()
+    if team_root(project) != project:
+        fail(
+            "state move acts on real backends, and this shell is in a sandbox rehearsal: leave it with "
+            '`eval "$(launchplan sandbox env --unset)"` first'
+        )
     try:
         destination_url = parse_backend_url(to)
     except BackendUrlError as exc:

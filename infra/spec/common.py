@@ -36,7 +36,7 @@ class Model(BaseModel):
 
 class HealthCheck(Model):
     path: str
-    expect_status: int = Field(200, ge=100, le=599)
+    expect_status: int = Field(200, ge=200, le=599)  # a 1xx is never a final answer
     timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     @field_validator("path")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -102,7 +103,8 @@ class Team:
         }
 
     def prepare(self, endpoints: dict[str, str] = ENDPOINTS) -> Path:
-        return rehearsal.prepare(self.root, endpoints, self.env)
+        assert rehearsal.prepare(self.root, endpoints, self.env) == []  # no stack file skipped
+        return rehearsal.rehearsal_root(self.root)
 
 
 def team_project(where: Path, **stacks: str) -> Team:
@@ -211,7 +213,11 @@ def test_a_sandbox_stack_file_is_copied_verbatim(team: Team) -> None:
     (team.root / "Pulumi.demo.yaml").write_text(SANDBOX.replace('launchplan:sandbox: "true"', "launchplan:sandbox: true"))
     root = team.prepare()
     assert (root / "Pulumi.sandbox.yaml").read_bytes() == (team.root / "Pulumi.sandbox.yaml").read_bytes()
-    assert (root / "Pulumi.demo.yaml").read_bytes() == (team.root / "Pulumi.demo.yaml").read_bytes()  # a YAML boolean too
+    # Only the stack named sandbox is taken as is: another file setting the flag is overlaid, so its
+    # own secrets (whoever encrypted them) are never copied.
+    demo = (root / "Pulumi.demo.yaml").read_text()
+    ciphertexts = re.findall(r"secure: (\S+)", (team.root / "Pulumi.demo.yaml").read_text())
+    assert ciphertexts and not any(c in demo for c in ciphertexts)
 
 
 @pytest.mark.integration
@@ -416,3 +422,45 @@ def test_sandbox_env_uses_the_sandbox_home_backend_and_passphrase(engine_home: E
     assert (env["VERCEL_API_URL"], env["HEROKU_API_URL"]) == ("http://127.0.0.1:47201", "http://127.0.0.1:47204")
     assert engine_home.copy("resource-x-v1.0.0").is_dir()  # the home is made ready as well
     assert "HEROKU_API_URL" not in sandbox_env(engine_home.project, "http://127.0.0.1:47201")
+
+
+# --- files that cannot be rehearsed, dotted keys, git ------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_broken_stack_file_stops_only_its_own_rehearsal(team: Team) -> None:
+    (team.root / "Pulumi.wip.yaml").write_text("config:\n  launchplan:heroku: [unclosed\n")
+    skipped = rehearsal.prepare(team.root, ENDPOINTS, team.env)
+    assert len(skipped) == 1 and "wip" in skipped[0] and "not valid YAML" in skipped[0], skipped
+    assert (rehearsal.rehearsal_root(team.root) / "Pulumi.staging.yaml").is_file()  # the others are rehearsed
+    with pytest.raises(rehearsal.RehearsalError, match=re.escape("Pulumi.wip.yaml is not valid YAML")):
+        rehearsal.prepare(team.root, ENDPOINTS, team.env, needed=("wip",))
+    (team.root / "Pulumi.wip.yaml").write_text("- a list\n")
+    with pytest.raises(rehearsal.RehearsalError, match="must be a mapping"):
+        rehearsal.prepare(team.root, ENDPOINTS, team.env, needed=("wip",))
+
+
+@pytest.mark.integration
+def test_a_secret_under_a_dotted_key_stays_under_that_key(tmp_path: Path) -> None:
+    scripts.pulumi_cli.require_engine()
+    dotted = STAGING.replace(
+        "encryptionsalt:",
+        f'  monitor:hosts:\n    "calendly.example.com":\n      token:\n        secure: {TEAM_CIPHERTEXT}\nencryptionsalt:',
+    )
+    team = team_project(tmp_path, staging=dotted)
+    root = team.prepare()
+    hosts = shown_config(root, team.env, "staging")["monitor:hosts"]["value"]
+    hosts = json.loads(hosts) if isinstance(hosts, str) else hosts
+    assert set(hosts) == {"calendly.example.com"} and hosts["calendly.example.com"]["token"].startswith("sandbox-fake-")
+
+
+def test_the_sandbox_folder_ignores_itself_in_git(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", team / "Pulumi.yaml")
+    (team / ".sandbox" / "pulumi-state").mkdir(parents=True)
+    assert rehearsal.prepare(team, ENDPOINTS, {}) == []  # no stack files: no engine call
+    (team / ".sandbox" / "emulators.log").write_text("a log line\n")
+    subprocess.run(["git", "init", "-q"], cwd=team, check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=team, capture_output=True, text=True)
+    assert status.stdout.splitlines() == ["?? Pulumi.yaml"], status.stdout

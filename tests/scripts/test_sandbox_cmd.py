@@ -20,6 +20,7 @@ import pytest
 import yaml
 from rich.console import Console
 
+from scripts.pulumi_cli import ROOT
 from scripts.sandbox_cmd import (
     STACK,
     Sandbox,
@@ -335,3 +336,50 @@ def test_health_checks_against_a_local_server(server: str) -> None:
 def test_no_health_checks_no_rows() -> None:
     assert health_checks({}, None) == []
     assert health_checks({}, "http://127.0.0.1:9") == []
+
+
+# --- sandbox env: eval-safe, every export undone --------------------------------------------------
+
+
+def test_sandbox_env_without_an_engine_makes_the_eval_fail_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from scripts import sandbox_cmd
+    from scripts.cli import app
+
+    def missing() -> None:
+        raise sandbox_cmd.EngineMissingError("not built")
+
+    monkeypatch.setattr(sandbox_cmd, "require_engine", missing)
+    monkeypatch.delenv("LAUNCHPLAN_PROJECT", raising=False)
+    result = CliRunner().invoke(app, ["sandbox", "env"])
+    assert result.exit_code == 2
+    shell = subprocess.run(
+        ["bash", "-c", 'eval "$1" && echo still-on-real-stacks', "_", result.stdout], capture_output=True, text=True
+    )
+    assert shell.returncode != 0 and "still-on-real-stacks" not in shell.stdout
+    assert "launchplan sandbox env failed" in shell.stderr and "make engine" in shell.stderr
+
+
+def test_sandbox_env_unset_undoes_every_export(tmp_path: Path) -> None:
+    from scripts import sandbox_cmd
+
+    sb = sandbox_cmd.Sandbox(tmp_path, Console(file=io.StringIO()), 47200)
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    assert set(sandbox_cmd.shell_env(sb)) <= set(sandbox_cmd.SHELL_VARS)
+    script = (
+        'export PATH=/usr/bin:/bin; eval "$1"; inside="$PATH"; eval "$2"; '
+        'printf "%s\\n%s\\n" "$inside" "$PATH"; env | grep -E "^(LAUNCHPLAN_PROJECT|LAUNCHPLAN_SAVED|PULUMI_|HEROKU_|VERCEL_)" || true'
+    )
+    unset = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "launchplan"), "sandbox", "env", "--unset"], capture_output=True, text=True, cwd=ROOT
+    )
+    shell = subprocess.run(
+        ["bash", "-c", script, "_", sandbox_cmd.exports(sb), unset.stdout],
+        capture_output=True,
+        text=True,
+        env={"HOME": str(tmp_path)},  # nothing inherited: whatever is left was exported by the eval
+    )
+    inside, after, *left = shell.stdout.splitlines()
+    assert inside.endswith(":/usr/bin:/bin") and ".engine/bin" in inside
+    assert after == "/usr/bin:/bin" and left == [], shell.stdout

@@ -301,7 +301,7 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "status code out of range",
         stack(app(hc="healthCheck: {path: /healthz, expectStatus: 2000}")),
         f"{APP}.healthCheck.expectStatus",
-        "use a whole number from 100 to 599",
+        "use a whole number from 200 to 599",
         "2000",
     ),
     (
