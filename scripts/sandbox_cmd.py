@@ -582,7 +582,7 @@ def reconcile(sb: Sandbox, first: dict[str, Any]) -> dict[str, Any]:
     return last
 
 
-def refresh(sb: Sandbox) -> None:
+def refresh(sb: Sandbox) -> bool:
     """Reconcile live changes instead of hiding them: `pulumi refresh`, then sensitive values whose
     platform metadata says they changed out of band are re-adopted, so the apply writes the declared value."""
     from scripts import drift  # drift imports the stack module only: no cycle at import time
@@ -594,13 +594,13 @@ def refresh(sb: Sandbox) -> None:
         if not exc.transient:
             raise
         sb.console.print(f"[yellow]Refresh incomplete ({exc.kind}): live changes are reconciled on the next attempt.[/]")
-        return
+        return False
     stack = sb.stack()
     try:
         changed = drift.sensitive_changes(stack)
     except (StackError, PlatformApiError) as exc:
         sb.console.print(f"[yellow]Could not read the platforms' metadata of sensitive values: {exc}[/]")
-        return
+        return True
     for finding in changed:
         sb.console.print(
             f"[yellow]Changed outside Pulumi[/]: {finding.resource}: {finding.detail}; the declared value is set again."
@@ -609,6 +609,7 @@ def refresh(sb: Sandbox) -> None:
         urns = [f.urn for f in changed if f.urn]
         for urn in urns:
             sb.pulumi("state", "delete", urn, "--yes", "--non-interactive")
+    return True
 
 
 def apply(sb: Sandbox, refresh_first: bool) -> None:
@@ -648,9 +649,13 @@ def up(sb: Sandbox, knobs: Knobs | None = None, refresh_first: bool = True) -> N
         sb.console.print(f"[yellow]Removed the lock of an interrupted run (pid {pid}, no longer running).[/]")
     for line in sb.recover_pending_creates():
         sb.console.print(f"[yellow]Interrupted create, {line}[/]")
+    refreshed = not refresh_first
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            apply(sb, refresh_first)
+            # One complete refresh is enough: a retry after a transient failure only re-applies,
+            # with fewer requests to lose to the same flaky network.
+            refreshed = refreshed or refresh(sb)
+            apply(sb, False)
             break
         except EngineRunError as exc:
             if not exc.transient or attempt == ATTEMPTS:
