@@ -1,7 +1,8 @@
 """Partial failures never wedge the sandbox stack (issue 10), as a user meets them: a create whose
 answer is lost, random 503s, a bad knob, an impostor with the declared name, a sensitive value
-changed out of band. The stack here is the sandbox's Vercel + Calendly part (no Heroku plugin
-needed), with a domain on the project so that every resource type behind an API is in it."""
+changed out of band. Most tests here use the sandbox's Vercel + Calendly part (quicker: no Heroku
+plugin, no PostgreSQL), with a domain on the project; the lost Heroku creates run on the whole
+sandbox stack, so that every resource type behind an API is covered."""
 
 from __future__ import annotations
 
@@ -132,10 +133,78 @@ def test_a_lost_create_response_never_wedges_the_stack(sandbox: Any, fault: str)
         assert "Adopted" in "".join(outputs)
 
 
-# --- random 503s: 20 seeds in a row ------------------------------------------------------------------
-# About a minute a seed on 2 cores: `make test` runs 3 seeds, `make soak` the issue's 20 in a row.
+# --- the same for each Heroku resource created by POST, on the whole sandbox stack ----------------------
+# Formation and config vars are PATCHes (a lost answer is simply sent again); the rest can be orphaned.
 
-SEEDS = list(range(1001, 1001 + int(os.environ.get("LAUNCHPLAN_SOAK_SEEDS", "3"))))
+HEROKU_APP = "sandbox-bookings"
+HEROKU_DOMAIN = "bookings.sandbox.example.com"
+
+
+@pytest.fixture
+def heroku_sandbox() -> Any:
+    """The whole sandbox stack (Heroku app, Postgres add-on, backups, domain; Vercel; Calendly)."""
+    where = Path(tempfile.mkdtemp(prefix="launchplan-sbx-"))
+    try:
+        project, base = sandbox_copy(where)
+        yield project, f"--port={base}"
+        down = launchplan(project, "sandbox", "down", f"--port={base}")
+        assert down.returncode == 0, down.stdout + down.stderr
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def assert_heroku_exactly_declared(project: Path) -> None:
+    heroku = emulator_state(project, "heroku")
+    assert [a["name"] for a in heroku["apps"].values()] == [HEROKU_APP]
+    [app] = heroku["apps"].values()
+    addons = [a["plan"]["name"] for a in heroku["addons"].values()]
+    assert addons == ["heroku-postgresql:essential-0"], addons
+    assert [(d["hostname"], d["app"]["id"]) for d in heroku["domains"].values()] == [(HEROKU_DOMAIN, app["id"])]
+    [addon] = heroku["addons"].values()
+    schedules = emulator_state(project, "heroku-data")["schedules"]
+    assert [(s["hour"], s["timezone"]) for s in schedules.get(addon["id"], [])] == [(2, "America/Los_Angeles")]
+    assert sum(len(v) for v in schedules.values()) == 1, schedules
+    vercel = emulator_state(project, "vercel")
+    assert [p["name"] for p in vercel["projects"].values()] == ["rep-dashboard"]
+    slots = [(e["key"], tuple(e["target"])) for e in vercel["envs"].values()]
+    assert len(slots) == len(set(slots)) == DECLARED_ENV_KEYS, slots
+    assert len(emulator_state(project, "calendly")["subscriptions"]) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "--fail-after-create=^POST /apps$",  # the app: the read right after the create fails (the plugin retries it)
+        "--lose-create-response=^POST /apps$",  # the app: its own answer is lost
+        "--lose-create-response=^POST /apps/[^/]+/domains$",  # the custom domain
+        "--lose-create-response=^POST /apps/[^/]+/addons$",  # the Postgres add-on (its name is generated)
+        "--lose-create-response=^POST /client/v11/databases/[^/]+/transfer-schedules$",  # backups (launchplan's provider)
+    ],
+    ids=["heroku-app-read", "heroku-app", "heroku-domain", "heroku-postgres-addon", "heroku-backup-schedule"],
+)
+def test_a_lost_heroku_create_response_never_wedges_the_stack(heroku_sandbox: Any, fault: str) -> None:
+    project, port = heroku_sandbox
+    outputs = converge(project, port, fault)
+    log = [json.loads(line) for line in (project / ".sandbox" / "emulators" / "requests.jsonl").read_text().splitlines()]
+    pattern = fault.split("=", 1)[1]
+    hit = [e for e in log if e["status"] == 503]
+    assert hit, f"the fault was injected: {pattern}"
+    assert_heroku_exactly_declared(project)
+    again = launchplan(project, "sandbox", "up", port)
+    assert again.returncode == 0 and "Nothing to change" in again.stdout, again.stdout + again.stderr
+    if "--fail-after-create" in fault:  # launchplan's heroku plugin retries the failed read itself
+        assert len(outputs) == 1 and "Adopted" not in outputs[0], "\n-----\n".join(outputs)
+    elif "transfer-schedules" not in fault:  # imported by repair, and shown as adopted
+        assert "Adopted" in "".join(outputs), "\n-----\n".join(outputs)
+
+
+# --- random 503s: 20 seeds in a row ------------------------------------------------------------------
+# About a minute a seed on 2 cores (the whole stack more): `make test` runs 3 seeds of each, `make soak`
+# the issue's 20 in a row of each.
+# Fixed seeds in `make test` (a failure repeats); `make soak` starts them at a random seed, which the
+# test ids print, so a failing seed can be rerun with LAUNCHPLAN_SOAK_FIRST_SEED.
+FIRST_SEED = int(os.environ.get("LAUNCHPLAN_SOAK_FIRST_SEED", "1001"))
+SEEDS = list(range(FIRST_SEED, FIRST_SEED + int(os.environ.get("LAUNCHPLAN_SOAK_SEEDS", "3"))))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -144,6 +213,16 @@ def test_random_503s_converge_within_three_runs(sandbox: Any, seed: int) -> None
     outputs = converge(project, port, "--error-rate=0.3", f"--fault-seed={seed}")
     assert f"seed {seed}" in outputs[0]
     assert_exactly_declared(project)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_503s_on_the_whole_sandbox_stack_converge_within_three_runs(heroku_sandbox: Any, seed: int) -> None:
+    """The same on the stack `sandbox up` applies by default: Heroku app, add-on, backups, domain,
+    formation, config vars, Postgres extensions and schema, Vercel and Calendly."""
+    project, port = heroku_sandbox
+    outputs = converge(project, port, "--error-rate=0.3", f"--fault-seed={seed}")
+    assert f"seed {seed}" in outputs[0]
+    assert_heroku_exactly_declared(project)
 
 
 # --- down with a bad port, impostors, repair, drift of a sensitive value ---------------------------------

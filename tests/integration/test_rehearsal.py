@@ -12,6 +12,7 @@ The whole rehearsal's wall time and API writes are printed (`pytest -s` shows th
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.integration
 HEADING = "### Rehearse the catering launch (runbook 004) locally"
 HEROKU_CLI = ROOT / "tools" / "heroku-cli" / "node_modules" / ".bin" / "heroku"
 MARK = "@@launchplan-step"
+LOG = ".sandbox/emulators/requests.jsonl"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Step:
     code: int = -1
     output: str = ""
     seconds: float = 0.0
+    logged: int = 0  # lines in the emulators' request log when the step ended
 
 
 def readme_block() -> list[Step]:
@@ -138,7 +141,9 @@ def run_block(project: Path, steps: list[Step]) -> None:
         script += [
             f"echo '{MARK} start {i}' $(date +%s.%N)",
             f"{{ {command} ; }} 2>&1",  # each step's own error text lands in its output
-            f"echo '{MARK} end {i}' $? $(date +%s.%N)",
+            f"echo '{MARK} end {i}' $? $(date +%s.%N) $(cat {LOG} 2>/dev/null | wc -l)",
+            # what the Heroku emulator holds after each step, for the checks (the last step removes it all)
+            f"cp .sandbox/emulators/heroku.json ../heroku-after-{i}.json 2>/dev/null || true",
         ]
     (project.parent / "home").mkdir(exist_ok=True)
     done = subprocess.run(
@@ -150,8 +155,9 @@ def run_block(project: Path, steps: list[Step]) -> None:
         if line.startswith(f"{MARK} start "):
             current, started = int(line.split()[2]), float(line.split()[3])
         elif line.startswith(f"{MARK} end "):
-            _, _, index, code, stamp = line.split()
+            _, _, index, code, stamp, logged = line.split()
             steps[int(index)].code, steps[int(index)].seconds = int(code), float(stamp) - started
+            steps[int(index)].logged = int(logged)
             current = None
         elif current is not None:
             steps[current].output += line + "\n"
@@ -187,6 +193,14 @@ def test_the_runbook_004_rehearsal_runs_as_the_readme_says(project: Path) -> Non
     keys = {line.split(":", 1)[0].strip() for line in config.splitlines() if ":" in line}
     assert {"NODE_ENV", "RAILS_ENV", "SECRET_KEY_BASE", "DATABASE_URL"} <= keys, config
     assert not keys & {"LANG", "RACK_ENV"}, config
+    live = _config_vars(project, steps.index(step(steps, "heroku config -a")))
+    # production's database vars are its own add-on's (Heroku sets DATABASE_URL and HEROKU_POSTGRESQL_<COLOR>_URL
+    # to the same URL); none of staging's database URLs reached production
+    prod, staging = live["sc-mvp-production"], live["sc-mvp-staging"]
+    databases = {k: v for k, v in prod.items() if k == "DATABASE_URL" or k.startswith("HEROKU_POSTGRESQL_")}
+    assert len(databases) == 2 and len(set(databases.values())) == 1, sorted(databases)
+    staging_urls = {v for k, v in staging.items() if k == "DATABASE_URL" or k.startswith("HEROKU_POSTGRESQL_")}
+    assert staging_urls and not staging_urls & set(prod.values()), "a staging database URL was copied into production"
 
     drift = step(steps, "drift production").output
     assert "FEATURE_FLAG" in drift, drift
@@ -194,11 +208,18 @@ def test_the_runbook_004_rehearsal_runs_as_the_readme_says(project: Path) -> Non
     assert "protected" in destroy, destroy
 
     writes = _api_writes(project)
-    print(f"\nrunbook 004 rehearsal: {len(steps)} steps, {wall:.1f} s wall, {writes} API writes")
-    for s in steps:
-        print(f"  {s.seconds:6.1f} s  exit {s.code}  {s.command.split('  #')[0]}")
+    print(f"\nrunbook 004 rehearsal: {len(steps)} steps, {wall:.1f} s wall, {sum(writes)} API writes")
+    for s, (start, end) in zip(steps, itertools.pairwise([0, *(s.logged for s in steps)]), strict=True):
+        print(f"  {s.seconds:6.1f} s  exit {s.code}  {sum(writes[start:end]):3d} writes  {s.command.split('  #')[0].strip()}")
 
 
-def _api_writes(project: Path) -> int:
-    log = project / ".sandbox" / "emulators" / "requests.jsonl"
-    return sum(1 for line in log.read_text().splitlines() if line.strip() and json.loads(line)["method"] != "GET")
+def _config_vars(project: Path, after: int) -> dict[str, dict[str, str]]:
+    """Each app's config vars as the Heroku emulator held them after step `after`."""
+    heroku = json.loads((project.parent / f"heroku-after-{after}.json").read_text())
+    return {app["name"]: heroku["config_vars"][app_id] for app_id, app in heroku["apps"].items()}
+
+
+def _api_writes(project: Path) -> list[int]:
+    """1 for each write in the emulators' request log, 0 for each read, in the order they came."""
+    lines = (project / LOG).read_text().splitlines()
+    return [int(json.loads(line)["method"] != "GET") for line in lines if line.strip()]
