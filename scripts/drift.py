@@ -355,7 +355,7 @@ def drift_command(
             assert stack is not None
             stacks = [Stack(project, stack)]
             if not stacks[0].exists():
-                fail(f"stack {stack} is not deployed in this backend (`pulumi stack ls`): nothing to compare")
+                fail(stacks[0].absent("compare"))
 
         def audit(s: Stack) -> list[Drift]:
             changed = [Drift(s.name, "sensitive", c.resource, c.detail) for c in sensitive_changes(s)]

@@ -463,7 +463,7 @@ def repair_command(
     try:
         target = Stack(find_project_root(), stack)
         if not target.exists():
-            fail(f"stack {stack} is not deployed in this backend (`pulumi stack ls`): nothing to repair")
+            fail(target.absent("repair"))
         try:
             adopted, findings, _ = reconcile(target, apply=yes)
             refused: list[Finding] = []

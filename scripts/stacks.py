@@ -35,11 +35,29 @@ class Stack:
             raise StackError(str(exc)) from None
         self.spec: Spec = load_spec(StackConfig.from_file(self.file, self.name), require_secrets=False)
 
+    def in_sandbox(self) -> bool:
+        """The sandbox stack, or a rehearsal of a team stack (run in the rehearsal project)."""
+        return self.name == SANDBOX_STACK or team_root(self.project) != self.project
+
+    def not_brought_up(self) -> str | None:
+        """Why a stack of the sandbox cannot be read yet: its state folder exists only after `sandbox up`."""
+        if self.in_sandbox() and not (team_root(self.project) / ".sandbox" / "pulumi-state").is_dir():
+            up = "launchplan sandbox up" + ("" if self.name == SANDBOX_STACK else f" {self.name}")
+            return f"stack {self.name} lives in the sandbox, which has not been brought up here: run `{up}` first"
+        return None
+
+    def absent(self, doing: str) -> str:
+        """The message for a stack with nothing deployed, naming what cannot be done."""
+        deployed = f"stack {self.name} is not deployed in this backend (`pulumi stack ls`): nothing to {doing}"
+        return self.not_brought_up() or deployed
+
     def cli(self) -> tuple[str, dict[str, str]]:
-        team = team_root(self.project)
-        if self.name == SANDBOX_STACK or team != self.project:
-            # The sandbox stack, or a rehearsal of a team stack: the sandbox's own backend, home and
-            # documented passphrase, on the offline engine; never a real stack's state.
+        if self.in_sandbox():
+            # The sandbox's own backend, home and documented passphrase, on the offline engine; never
+            # a real stack's state.
+            if why := self.not_brought_up():
+                raise StackError(why)
+            team = team_root(self.project)
             return str(BIN / "pulumi"), sandbox_env(team, self.spec.endpoints.vercel_api, self.spec.endpoints.heroku_api)
         return pulumi_cli()
 
@@ -50,10 +68,14 @@ class Stack:
             detail = proc.stderr.strip() or proc.stdout.strip()
             if "passphrase" in detail.lower():
                 detail += " (set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)"
+            elif "unable to open state directory" in detail:
+                detail += " (nothing was ever deployed with this backend: `pulumi login` to yours, or set PULUMI_BACKEND_URL)"
             raise StackError(f"`pulumi {' '.join(args)} --stack {self.name}` failed: {detail}")
         return proc.stdout
 
     def exists(self) -> bool:
+        if self.not_brought_up():
+            return False
         binary, env = self.cli()
         proc = run_engine([binary, "stack", "ls", "--json"], cwd=self.project, env=env)
         return proc.returncode == 0 and any(s.get("name") == self.name for s in json.loads(proc.stdout or "[]"))

@@ -29,22 +29,41 @@ def test_a_stack_reads_its_spec_from_its_file() -> None:
     assert not stack.spec.sandbox
 
 
-def test_a_sandbox_stack_runs_on_its_own_backend_and_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+def sandbox_project(where: Path) -> Path:
+    for name in ("Pulumi.yaml", SANDBOX_FILE.name):
+        (where / name).write_text((ROOT / name).read_text())
+    return where
+
+
+def test_a_sandbox_stack_runs_on_its_own_backend_and_passphrase(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def not_this_one() -> tuple[str, dict[str, str]]:
         raise AssertionError("a sandbox stack never uses the operator's pulumi CLI")
 
     monkeypatch.setattr("scripts.stacks.pulumi_cli", not_this_one)
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "the-operators-own")
     monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://the-operators-own")
-    stack = Stack(ROOT, "sandbox")
-    assert stack.spec.sandbox and stack.file == SANDBOX_FILE
+    project = sandbox_project(tmp_path)
+    (project / ".sandbox" / "pulumi-state").mkdir(parents=True)  # as `sandbox up` leaves it
+    stack = Stack(project, "sandbox")
+    assert stack.spec.sandbox and stack.file == project / SANDBOX_FILE.name
     binary, env = stack.cli()
     assert binary == str(pulumi_cli.BIN / "pulumi")
-    assert env == pulumi_cli.sandbox_env(ROOT, stack.spec.endpoints.vercel_api, stack.spec.endpoints.heroku_api)
+    assert env == pulumi_cli.sandbox_env(project, stack.spec.endpoints.vercel_api, stack.spec.endpoints.heroku_api)
     assert env["PULUMI_CONFIG_PASSPHRASE"] == pulumi_cli.SANDBOX_PASSPHRASE
-    assert env["PULUMI_BACKEND_URL"] == f"file://{ROOT / '.sandbox' / 'pulumi-state'}"
+    assert env["PULUMI_BACKEND_URL"] == f"file://{project / '.sandbox' / 'pulumi-state'}"
     assert env["VERCEL_API_URL"] == stack.spec.endpoints.vercel_api
     assert stack.spec.endpoints.vercel_api.startswith("http://127.0.0.1:")
+
+
+def test_a_sandbox_never_brought_up_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    """Not the engine's "unable to open state directory": the command to run first."""
+    project = sandbox_project(tmp_path)
+    stack = Stack(project, "sandbox")
+    assert not stack.exists()
+    with pytest.raises(StackError, match=r"has not been brought up here: run `launchplan sandbox up` first"):
+        stack.cli()
+    assert "launchplan sandbox up" in stack.absent("repair") and "pulumi stack ls" not in stack.absent("repair")
+    assert not (project / ".sandbox").exists()
 
 
 def test_any_other_stack_uses_the_operators_pulumi_cli(monkeypatch: pytest.MonkeyPatch) -> None:
