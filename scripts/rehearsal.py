@@ -63,8 +63,15 @@ def fake_credential(key: str) -> str:
     return FAKE_CREDENTIALS.get(key, f"sandbox-fake-{key.rsplit(':', 1)[-1]}")
 
 
-def prepare(team: Path, endpoints: dict[str, str], env: dict[str, str], needed: tuple[str, ...] = ()) -> list[str]:
-    """The rehearsal project of `team`, with an overlay of each of its stack files.
+def prepare(
+    team: Path,
+    endpoints: dict[str, str],
+    env: dict[str, str],
+    needed: tuple[str, ...] = (),
+    elsewhere: dict[str, Path] | None = None,
+) -> list[str]:
+    """The rehearsal project of `team`, with an overlay of each of its stack files, and of the stack
+    files `elsewhere` (stack name -> a Pulumi.<stack>.yaml outside the project root, e.g. an example).
     `endpoints` maps each spec endpoint key (herokuApi, …) to its emulator's URL. A stack file that
     cannot be rehearsed stops the rehearsal only when it is `needed`; otherwise it is skipped, and
     the answer says why."""
@@ -74,9 +81,10 @@ def prepare(team: Path, endpoints: dict[str, str], env: dict[str, str], needed: 
     (root / MARKER).write_text(str(team))
     _write_project_file(team, root)
     skipped = []
-    for stack in stack_names(team):
+    sources = {name: stack_file(team, name) for name in stack_names(team)} | (elsewhere or {})
+    for stack, source in sources.items():
         try:
-            prepare_stack(team, root, stack, endpoints, env)
+            prepare_stack(root, stack, source, endpoints, env)
         except RehearsalError as exc:
             if stack in needed:
                 raise
@@ -103,8 +111,8 @@ def _digest(source: Path, endpoints: dict[str, str]) -> str:
     return hashlib.sha256(FORMAT.encode() + source.read_bytes() + json.dumps(endpoints, sort_keys=True).encode()).hexdigest()
 
 
-def prepare_stack(team: Path, root: Path, stack: str, endpoints: dict[str, str], env: dict[str, str]) -> Path:
-    source, overlay = stack_file(team, stack), stack_file(root, stack)
+def prepare_stack(root: Path, stack: str, source: Path, endpoints: dict[str, str], env: dict[str, str]) -> Path:
+    overlay = stack_file(root, stack)
     stamp = root / f".{overlay.name}.source"
     digest = _digest(source, endpoints)
     if overlay.is_file() and stamp.is_file() and stamp.read_text() == digest:

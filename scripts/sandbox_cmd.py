@@ -35,6 +35,7 @@ from rich.text import Text
 
 from infra.providers.http import PlatformApiError
 from infra.spec.catalog import is_loopback
+from infra.spec.stack_config import stack_name_from_path
 from scripts import clone_data, rehearsal, repair, stand_ins
 from scripts.console import err, fail, out, pick_stack
 from scripts.output import Printer
@@ -183,6 +184,7 @@ class Sandbox:
     console: Console
     port: int
     stack_name: str = STACK
+    source: Path | None = None  # the stack file when it is not the project's own (an example's)
 
     @property
     def dir(self) -> Path:
@@ -202,7 +204,10 @@ class Sandbox:
         a file that cannot be rehearsed stops only the rehearsal of its own stack."""
         (self.dir / "pulumi-state").mkdir(parents=True, exist_ok=True)
         try:
-            skipped = rehearsal.prepare(self.project, self.endpoint_config(), self.env(), needed=(self.stack_name,))
+            elsewhere = {self.stack_name: self.source} if self.source else None
+            skipped = rehearsal.prepare(
+                self.project, self.endpoint_config(), self.env(), needed=(self.stack_name,), elsewhere=elsewhere
+            )
         except rehearsal.RehearsalError as exc:
             raise SandboxInputError(str(exc)) from None
         for line in skipped:
@@ -336,7 +341,7 @@ class Sandbox:
         return proc
 
     def check_stack_file(self) -> None:
-        path = stack_file(self.project, self.stack_name)
+        path = self.source or stack_file(self.project, self.stack_name)
         if not path.is_file() and stack_file(self.workdir, self.stack_name).is_file():
             return  # a stack a rehearsal made (`clone --yes` into a new stack): its overlay is all there is
         if not path.is_file():
@@ -841,7 +846,11 @@ PortOption = Annotated[
 
 
 StackArgument = Annotated[
-    Optional[str], typer.Argument(help="The stack to rehearse: any Pulumi.<STACK>.yaml of the project (default: sandbox).")
+    Optional[str],
+    typer.Argument(
+        help="The stack to rehearse: any Pulumi.<STACK>.yaml of the project, or a stack file's path such as "
+        "examples/Pulumi.field-tracking.yaml (default: sandbox)."
+    ),
 ]
 StackOption = Annotated[Optional[str], typer.Option("--stack", "-s", help="The stack, as pulumi takes it.")]
 
@@ -853,11 +862,37 @@ def _sandbox(port: Optional[int], stack: str | None = None) -> Sandbox:
     if problem:
         fail(problem)
     project = rehearsal.team_root(find_project_root())
+    source = None
+    if stack is not None and stack.endswith((".yaml", ".yml")):
+        source, stack = _stack_file_elsewhere(project, stack)
     rehearsed_only = stack is not None and stack_file(rehearsal.rehearsal_root(project), stack).is_file()  # made by clone
-    if stack is not None and not stack_file(project, stack).is_file() and not rehearsed_only:
+    if stack is not None and source is None and not stack_file(project, stack).is_file() and not rehearsed_only:
         known = ", ".join(stack_names(project)) or "none"
-        fail(f"no stack '{stack}' to rehearse: Pulumi.{stack}.yaml does not exist in {project} (stacks here: {known})")
-    return Sandbox(project, out, port if port is not None else base_port(project), stack or STACK)
+        fail(
+            f"no stack '{stack}' to rehearse: Pulumi.{stack}.yaml does not exist in {project} (stacks here: {known}; "
+            "a stack file elsewhere, such as an example, is named by its path: examples/Pulumi.<stack>.yaml)"
+        )
+    return Sandbox(project, out, port if port is not None else base_port(project), stack or STACK, source)
+
+
+def _stack_file_elsewhere(project: Path, given: str) -> tuple[Path | None, str]:
+    """A stack named by its file's path (`examples/Pulumi.field-tracking.yaml`): the file, unless it is
+    the project's own stack file, and its stack's name; refused when the name is a project stack's."""
+    path = Path(given).expanduser().resolve()
+    try:
+        name = stack_name_from_path(path)
+    except ValueError as exc:
+        fail(str(exc))
+    if not path.is_file():
+        fail(f"no stack file {given}: it does not exist")
+    if path == stack_file(project, name).resolve():
+        return None, name
+    if stack_file(project, name).is_file() or name == STACK:
+        fail(
+            f"{given} names stack '{name}', which is one of this project's own ({stack_file(project, name).name}): "
+            "rename the file to rehearse it beside that one"
+        )
+    return path, name
 
 
 def _run(action: Callable[[], None]) -> None:

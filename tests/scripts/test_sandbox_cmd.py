@@ -383,3 +383,50 @@ def test_sandbox_env_unset_undoes_every_export(tmp_path: Path) -> None:
     inside, after, *left = shell.stdout.splitlines()
     assert inside.endswith(":/usr/bin:/bin") and ".engine/bin" in inside
     assert after == "/usr/bin:/bin" and left == [], shell.stdout
+
+
+# --- a stack file outside the project root (an example) is named by its path -----------------------
+
+
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "Pulumi.field-tracking.yaml").write_text("config: {}\n")
+    (tmp_path / "examples" / "Pulumi.staging.yaml").write_text("config: {}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LAUNCHPLAN_PROJECT", raising=False)
+    return tmp_path
+
+
+def test_an_example_is_rehearsed_by_its_path_under_its_own_name(team: Path) -> None:
+    from scripts.sandbox_cmd import _sandbox
+
+    sb = _sandbox(BASE, "examples/Pulumi.field-tracking.yaml")
+    assert (sb.stack_name, sb.source) == ("field-tracking", team / "examples" / "Pulumi.field-tracking.yaml")
+    own = _sandbox(BASE, "Pulumi.staging.yaml")  # the project's own file, named by its path
+    assert (own.stack_name, own.source) == ("staging", None)
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("examples/Pulumi.staging.yaml", "one of this project's own"),  # would overwrite staging's rehearsal
+        ("examples/Pulumi.nothing.yaml", "does not exist"),
+        ("examples/notes.yaml", "Pulumi.<stack>.yaml"),
+        ("field-tracking", "examples/Pulumi.<stack>.yaml"),  # a bare name: the hint says how to name an example
+    ],
+)
+def test_a_stack_file_that_cannot_be_rehearsed_is_refused_before_anything_starts(
+    team: Path, given: str, named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    from scripts.sandbox_cmd import _sandbox
+
+    with pytest.raises(typer.Exit) as info:
+        _sandbox(BASE, given)
+    assert info.value.exit_code == 2
+    assert named in capsys.readouterr().err.replace("\n", " ")
+    assert not (team / ".sandbox").exists()
