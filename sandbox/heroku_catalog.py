@@ -56,3 +56,19 @@ POSTGRES_PRICES = {
     "shield-0": 35000, "shield-2": 70000, "shield-3": 140000, "shield-4": 210000, "shield-5": 350000,
     "shield-6": 580000, "shield-7": 800000, "shield-8": 1180000, "shield-9": 1500000, "shield-10": 2200000,
 }  # fmt: skip
+
+# The extensions Heroku Postgres lets an add-on's own (non-superuser) credential create: its
+# `extwlist.extensions` allow list, from the Dev Center article "Extensions, PostGIS, and Full Text
+# Search Dictionaries on Heroku Postgres" (recalled, not re-read here: PostGIS and pg_partman are
+# not in the sandbox's PostgreSQL build anyway). Any other extension needs a superuser, as on Heroku.
+HEROKU_EXTENSIONS = frozenset(
+    {
+        "address_standardizer", "address_standardizer_data_us", "amcheck", "autoinc", "bloom", "btree_gin",
+        "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance", "fuzzystrmatch",
+        "hstore", "insert_username", "intagg", "intarray", "isn", "lo", "ltree", "moddatetime", "pg_partman",
+        "pg_stat_statements", "pg_trgm", "pgcrypto", "pgrouting", "pgrowlocks", "pgstattuple", "plpgsql",
+        "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology",
+        "postgres_fdw", "refint", "seg", "sslinfo", "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time",
+        "unaccent", "uuid-ossp", "vector",
+    }
+)  # fmt: skip

@@ -8,6 +8,11 @@ may create schemas and trusted extensions in its own database, but is not a supe
 cannot create databases or roles, and cannot connect to another add-on's database.
 
 initdb, pg_ctl and postgres refuse to run as root: as root the server runs as `nobody`.
+
+Heroku Postgres takes TLS connections (clients connect with `sslmode=require`). The wheel's
+server is built without SSL, so given a certificate (the sandbox's self-signed loopback one,
+sandbox/tls.py) the port URLs name is a TLS front door (sandbox/pg_tls.py) relaying to the server
+on a loopback port of its own; plain connections stay allowed (`sslmode=disable`).
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ import importlib.util
 import os
 import re
 import secrets
+import shlex
 import shutil
+import socket
 import stat
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from sandbox.heroku_catalog import HEROKU_EXTENSIONS
+from sandbox.pg_tls import TlsFrontDoor
 
 
 def _bin_dir() -> Path:
@@ -52,11 +62,20 @@ class PostgresError(RuntimeError):
     pass
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, certificate: tuple[Path, Path] | None = None):
+        self.certificate = certificate  # (cert.pem, key.pem): TLS offered on `port` by a front door
         self.root = Path(data_dir).resolve()
         self.pgdata = self.root / "pgdata"
-        self.port = port
+        self.port = port  # what database URLs name
+        self.server_port = port  # where the server itself listens (another port behind a front door)
+        self.front_door: TlsFrontDoor | None = None
         self.log_file = self.root / "postgres.log"
         self.password_file = self.root / "superuser-password"
         # As root, run server-side tools as nobody; otherwise as ourselves.
@@ -104,13 +123,49 @@ class EmbeddedPostgres:
     def start(self) -> None:
         self.init()
         if self.running():
-            return
-        self._server_tool(
-            "pg_ctl",
-            ["start", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "-o", f"-p {self.port}"],
-        )
+            self.server_port = self._running_port()
+        else:
+            self.server_port = _free_port() if self.certificate else self.port
+            # pg_ctl hands these to postgres through a shell: the path is quoted, `$system` kept literal
+            path = shlex.quote(f"extension_control_path={self._allow_heroku_extensions()}:$system")
+            options = f"-p {self.server_port} -c {path}"
+            self._server_tool(
+                "pg_ctl",
+                ["start", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "-o", options],
+            )
+        if self.certificate and self.front_door is None and self.server_port != self.port:
+            self.front_door = TlsFrontDoor(self.port, self.server_port, *self.certificate)
+            self.front_door.start()
+
+    def _allow_heroku_extensions(self) -> Path:
+        """Heroku's allow list as PostgreSQL 18 can say it: each allowed extension of this build that is
+        not trusted already gets a control file of its own marked `trusted` (its scripts stay the
+        build's), found first through extension_control_path. A trusted extension may be created by a
+        database's owner and runs its script as the superuser, which is what Heroku's extwlist does."""
+        folder = self.root / "heroku-extensions"
+        (folder / "extension").mkdir(parents=True, exist_ok=True)
+        scripts = BIN.parent / "share" / "extension"
+        for name in sorted(HEROKU_EXTENSIONS):
+            control = scripts / f"{name}.control"
+            if not control.is_file() or re.search(r"^\s*trusted\s*=\s*true", control.read_text(), re.M):
+                continue
+            allowed = f"\n# launchplan sandbox: on Heroku's allow list\ntrusted = true\ndirectory = '{scripts}'\n"
+            text = control.read_text() + allowed
+            (folder / "extension" / control.name).write_text(text)
+        if self.as_user:
+            for path in [folder, *folder.rglob("*")]:
+                shutil.chown(path, "nobody", "nogroup")
+        return folder
+
+    def _running_port(self) -> int:
+        """The port of a server already running (postmaster.pid's fourth line)."""
+        lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else self.port
 
     def stop(self) -> None:
+        if self.front_door is not None:
+            self.front_door.stop()
+            self.front_door = None
         if self.running():
             self._server_tool("pg_ctl", ["stop", "-D", str(self.pgdata), "-m", "fast", "-w"])
 
@@ -137,7 +192,8 @@ class EmbeddedPostgres:
         parts = urlsplit(url or self.superuser_url)
         target = parts.path.lstrip("/") if url else database
         env = {**os.environ, "PGPASSWORD": unquote(parts.password or ""), "PGCONNECT_TIMEOUT": "10"}
-        cmd = [str(BIN / tool), "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or self.port)]
+        port = self.server_port if parts.port in (None, self.port) else parts.port  # our own tools skip the front door
+        cmd = [str(BIN / tool), "-h", parts.hostname or "127.0.0.1", "-p", str(port)]
         cmd += ["-U", unquote(parts.username or ""), *args]
         cmd += ["-d", target]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)

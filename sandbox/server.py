@@ -23,6 +23,7 @@ import signal
 import threading
 from pathlib import Path
 
+from sandbox import tls
 from sandbox.apps import AppsHost
 from sandbox.calendly import CalendlyApi
 from sandbox.core import Emulator, Faults
@@ -72,7 +73,8 @@ def port_problem(port: int) -> str | None:
 
 def start_all(folder: Path, base_port: int, faults: Faults) -> tuple[list[Emulator], EmbeddedPostgres]:
     folder.mkdir(parents=True, exist_ok=True)
-    postgres = EmbeddedPostgres(folder / "postgres", base_port + POSTGRES_OFFSET)
+    # The same loopback certificate the Heroku emulator serves https with (None without openssl).
+    postgres = EmbeddedPostgres(folder / "postgres", base_port + POSTGRES_OFFSET, tls.certificate(folder / "tls"))
     postgres.init()
     postgres.start()
     heroku = HerokuApi(folder / "heroku.json", folder / "requests.jsonl", faults=faults, postgres=postgres, default_domain=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -350,12 +351,31 @@ _CAUSES: list[tuple[str, str, re.Pattern[str]]] = [
 
 def failure_cause(output: str) -> tuple[str, str]:
     """(kind, first matching line) of an engine failure: protected | policy | conflict | network | engine | error."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    lines = [line.strip() for line in _without_json(output).splitlines() if line.strip()]
     for kind, _, pattern in _CAUSES:
         for line in lines:
             if pattern.search(line):
                 return kind, line[:300]
     return "error", (lines[-1][:300] if lines else "no output")
+
+
+def _without_json(output: str) -> str:
+    """The output of a `--json` run as lines to read: its JSON document (a preview's steps) replaced
+    by the messages of its error diagnostics, the engine's own reasons; other text kept."""
+    start = output.find("{")
+    if start < 0 or output[:start].strip():
+        return output
+    try:
+        doc, end = json.JSONDecoder().raw_decode(output, start)
+    except ValueError:
+        return output
+    diagnostics = doc.get("diagnostics") if isinstance(doc, dict) else None
+    errors = [
+        str(d.get("message", "")).strip()
+        for d in diagnostics or []
+        if isinstance(d, dict) and d.get("severity") == "error" and str(d.get("message", "")).strip()
+    ]
+    return "\n".join([*errors, output[end:]])
 
 
 def cause_label(kind: str) -> str:

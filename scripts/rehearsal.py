@@ -36,7 +36,8 @@ FORMAT = "1"  # bump to regenerate every overlay when the overlay's shape change
 NO_DELAYS = {"postAppCreateDelay": 0, "postDomainCreateDelay": 0}  # the emulators are ready at once
 # The same fake credential for a key in every rehearsed stack (and the sandbox stack's own
 # value for heroku:apiKey), so staging and production act as one account, as they do for real.
-FAKE_CREDENTIALS = {"heroku:apiKey": "sandbox-heroku-key-0000", "vercel:apiToken": "sandbox-vercel-token-0000"}
+# The vercel provider refuses a token that is not 24 lowercase hex characters before it sends anything.
+FAKE_CREDENTIALS = {"heroku:apiKey": "sandbox-heroku-key-0000", "vercel:apiToken": "0" * 24}
 # The launchplan keys an overlay sets itself; the team file's own values (spelt either way) go.
 OWN_KEYS = ("sandbox", "endpoints")
 

@@ -264,7 +264,9 @@ class Sandbox:
             raise SandboxError(f"port {self.port + 1} is in use by another program: pass --port with a free base port")
         self.dir.mkdir(parents=True, exist_ok=True)
         stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)  # what a crashed server left (its PostgreSQL)
-        log = (self.dir / "emulators.log").open("a")
+        log_path = self.dir / "emulators.log"
+        log = log_path.open("a")
+        started_at = log.tell()
         proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox.server", "--dir", str(self.dir / "emulators"), "--port", str(self.port), *fault_args],
             stdout=log,
@@ -283,7 +285,8 @@ class Sandbox:
                 proc.wait()
                 stop_marked(str(self.dir), marker=EMULATOR_MARKER, exact=True)
                 (self.dir / "emulators.pid").unlink(missing_ok=True)
-                raise SandboxError(f"the emulators did not start; see {self.dir / 'emulators.log'}")
+                why = "timed out after 60 s" if proc.returncode in (None, -signal.SIGKILL) else f"exit {proc.returncode}"
+                raise SandboxError(f"the emulators did not start ({why}){_log_tail(log_path, started_at)}; see {log_path}")
             time.sleep(0.1)
 
     def stop_emulators(self) -> bool:
@@ -436,6 +439,17 @@ class Sandbox:
             return 0
         resources = json.loads(proc.stdout).get("deployment", {}).get("resources") or []
         return sum(1 for r in resources if not r["type"].startswith("pulumi:"))
+
+
+def _log_tail(log: Path, since: int, lines: int = 6) -> str:
+    """The last lines the emulators wrote since `since`: what stopped them, in the error itself."""
+    try:
+        with log.open("rb") as fh:
+            fh.seek(since)
+            tail = fh.read().decode(errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return (":\n  " + "\n  ".join(tail)) if tail else ""
 
 
 class EngineRunError(SandboxError):

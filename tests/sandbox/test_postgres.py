@@ -3,13 +3,19 @@ in a temporary folder (nothing mocked)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import ssl
 import stat
+import struct
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from sandbox.postgres import EmbeddedPostgres, PostgresError
+from sandbox.postgres import BIN, EmbeddedPostgres, PostgresError
 from tests.support.postgres import cluster_folder, free_port
 
 SEED = """
@@ -100,3 +106,70 @@ def test_restart_keeps_data_and_credentials(folder: Path) -> None:
         assert again.run_sql("SELECT count(*) FROM t", url=moved) == [["42"]]  # the role's password survived
     finally:
         again.stop()
+
+
+def _startup(sock: socket.socket | ssl.SSLSocket, user: str, database: str) -> bytes:
+    """Sends a protocol 3.0 StartupMessage; answers the server's first message (type byte and body)."""
+    params = f"user\0{user}\0database\0{database}\0\0".encode()
+    sock.sendall(struct.pack("!II", 8 + len(params), 196608) + params)
+    kind, length = struct.unpack("!cI", _exactly(sock, 5))
+    return kind + _exactly(sock, length - 4)
+
+
+def _exactly(sock: socket.socket | ssl.SSLSocket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        assert chunk, "the connection closed"
+        data += chunk
+    return data
+
+
+def test_with_a_certificate_it_takes_tls_as_heroku_does_and_plain_connections_too(tmp_path: Path) -> None:
+    """A team stack's Postgres provider connects with sslmode=require (Heroku takes TLS); the wheel's
+    server has no SSL, so its front door speaks TLS, verified here against the sandbox's certificate,
+    and relays to it; a plain client (the sandbox stack's sslmode=disable) is relayed as it is."""
+    from sandbox import tls
+
+    made = tls.certificate(tmp_path / "tls")
+    assert made is not None, "openssl is needed for the sandbox's TLS"
+    with cluster_folder() as folder:
+        server = EmbeddedPostgres(folder, free_port(), made)
+        server.start()
+        try:
+            assert server.server_port != server.port  # the server itself sits behind the front door
+            url = urlsplit(server.create_database("tls_db"))
+            user = url.username or ""
+            context = ssl.create_default_context(cafile=str(made[0]))
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+                raw.sendall(struct.pack("!II", 8, 80877103))  # SSLRequest
+                assert raw.recv(1) == b"S"
+                with context.wrap_socket(raw, server_hostname="127.0.0.1") as secure:
+                    assert secure.version() in ("TLSv1.2", "TLSv1.3")
+                    answer = _startup(secure, user, "tls_db")
+            assert answer[:1] == b"R" and struct.unpack("!I", answer[1:5])[0] == 10  # SASL: SCRAM, through TLS
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain:
+                answer = _startup(plain, user, "tls_db")
+            assert answer[:1] == b"R" and struct.unpack("!I", answer[1:5])[0] == 10
+            # and a whole session through the front door (SCRAM, a query, the answer), as an app's client
+            query = "SELECT current_user, count(*) FROM generate_series(1, 50000)"
+            session = subprocess.run(
+                [str(BIN / "psql"), "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(server.port), "-U", user, "-d", "tls_db", "-c", query],
+                env={**os.environ, "PGPASSWORD": url.password or ""}, capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            assert session.returncode == 0 and session.stdout.strip() == f"{user}|50000", session.stderr
+        finally:
+            server.stop()
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=2):
+            pass  # stopped: the front door is gone too
+
+
+def test_an_add_on_credential_creates_what_herokus_allow_list_allows_and_nothing_else(pg: EmbeddedPostgres) -> None:
+    """As on Heroku (its extwlist): pg_stat_statements is not a trusted extension in PostgreSQL, but
+    Heroku lets an add-on's own credential create it; file_fdw is not on Heroku's list."""
+    url = pg.create_database("extensions_db")
+    pg.run_sql("CREATE EXTENSION pg_stat_statements; CREATE EXTENSION citext", url=url)
+    assert pg.run_sql("SELECT extname FROM pg_extension ORDER BY 1", url=url) == [["citext"], ["pg_stat_statements"], ["plpgsql"]]
+    pg.run_sql("DROP EXTENSION pg_stat_statements", url=url)  # and drop it again, as its provider does
+    with pytest.raises(PostgresError, match="permission denied to create extension"):
+        pg.run_sql("CREATE EXTENSION file_fdw", url=url)

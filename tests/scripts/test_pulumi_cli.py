@@ -87,3 +87,23 @@ def test_orphans_of_a_dead_owner_are_stopped_and_live_owners_runs_kept(tmp_path:
 )
 def test_failures_are_named_by_their_cause(output: str, kind: str) -> None:
     assert failure_cause(output)[0] == kind
+
+
+def test_a_json_previews_failure_is_named_by_its_error_diagnostics_not_its_last_brace() -> None:
+    """`pulumi preview --json` prints its failure inside the JSON document: the reason is the
+    engine's error diagnostic (here the vercel provider refusing a token), not the closing `}`."""
+    import json
+
+    reason = "Invalid api_token: api_token (VERCEL_API_TOKEN) must be 24 characters"
+    doc = {
+        "steps": [{"op": "create", "urn": "urn:pulumi:s::p::vercel:index/project:Project::x"}],
+        "diagnostics": [
+            {"urn": "urn:x", "message": "a warning first\n", "severity": "warning"},
+            {"urn": "urn:x", "message": reason + "\n", "severity": "error"},
+        ],
+    }
+    kind, line = failure_cause(json.dumps(doc, indent=4) + "\n")
+    assert (kind, line) == ("error", reason)
+    kind, line = failure_cause(json.dumps(doc, indent=4) + "\nerror: could not load plugin for vercel provider\n")
+    assert kind == "engine" and "could not load plugin" in line
+    assert failure_cause("not json {\n}")[1] == "}"  # text that merely holds a brace is read as text

@@ -83,7 +83,7 @@ encryptionsalt: v1:SaNdBoXsAlT=:v1:SaNdBoXsAlTnOnCe:c2FuZGJveCBzYWx0
 # The fakes the overlay of STAGING must hold: every secure key of the team file and every secret the spec reads.
 FAKES = {
     "heroku:apiKey": "sandbox-heroku-key-0000",  # read by the spec (it has Heroku apps), absent from the file
-    "vercel:apiToken": "sandbox-vercel-token-0000",  # read by the spec (it has Vercel projects)
+    "vercel:apiToken": "0" * 24,  # read by the spec (it has Vercel projects)
     "launchplan:smtpPassword": "sandbox-fake-smtpPassword",  # secure in the team file
     "launchplan:arrivyAuthKey": "sandbox-fake-arrivyAuthKey",  # read by the spec (fromConfig), absent from the file
 }

@@ -3,6 +3,7 @@ emulators listen on a free set of ports, so it runs beside the developer's own s
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 from pathlib import Path
@@ -16,21 +17,30 @@ class NoFreePortsError(RuntimeError):
     pass
 
 
+# Below the kernel's ephemeral range (32768-60999 here), which the engine's plugins and every outgoing
+# connection draw from: a port there can be taken between the check and the emulators' start.
+TEST_PORTS = (20000, 32000)
+
+
 def free_base_port() -> int:
     """A base port whose next six ports are free, the emulators', PostgreSQL's and the stand-in apps'
     (for a second sandbox beside the default one)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + 6 < 65535 and all(_port_free(base + i) for i in range(1, 7)):
+    chooser = random.SystemRandom()
+    for _ in range(200):
+        base = chooser.randrange(*TEST_PORTS)
+        if all(_port_free(base + i) for i in range(1, 7)):
             return base
     raise NoFreePortsError("no free ports on 127.0.0.1")
 
 
 def _port_free(port: int) -> bool:
+    """No socket at all on the port: neither a listener nor any other bound socket."""
     with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def sandbox_copy(where: Path, stack_text: str | None = None) -> tuple[Path, int]:
