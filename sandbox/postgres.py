@@ -85,7 +85,8 @@ class EmbeddedPostgres:
 
     # --- server lifecycle ----------------------------------------------------------------
     def init(self) -> None:
-        """Create the cluster unless the folder already holds one."""
+        """Create the cluster unless the folder already holds one. It is made beside its place and moved
+        in whole, so an initdb killed half-way (a start that timed out) leaves nothing that looks like one."""
         if (self.pgdata / "PG_VERSION").exists():
             return
         self.root.mkdir(parents=True, exist_ok=True)
@@ -93,15 +94,19 @@ class EmbeddedPostgres:
         self.password_file.chmod(0o600)
         if self.as_user:
             self._let_nobody_in()
+        making = self.root / "pgdata.new"
+        shutil.rmtree(making, ignore_errors=True)
         self._server_tool(
             "initdb",
             [
-                *("-D", str(self.pgdata), "-U", SUPERUSER, f"--pwfile={self.password_file}", "-E", "UTF8", "--locale=C"),
+                *("-D", str(making), "-U", SUPERUSER, f"--pwfile={self.password_file}", "-E", "UTF8", "--locale=C"),
                 *("--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "--no-sync"),
             ],
         )
-        with (self.pgdata / "postgresql.conf").open("a") as conf:
+        with (making / "postgresql.conf").open("a") as conf:
             conf.write(CONF)
+        shutil.rmtree(self.pgdata, ignore_errors=True)  # an empty or torn folder of an older run
+        making.rename(self.pgdata)
 
     def _let_nobody_in(self) -> None:
         """The folder becomes nobody's; its ancestors get the traverse bit (not read) for others, so
