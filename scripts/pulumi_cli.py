@@ -27,6 +27,7 @@ BIN = ROOT / ".engine" / "bin"
 HOME = ROOT / ".engine" / "home"
 LOCAL_PASSPHRASE = "launchplan-local-only"  # protects throwaway local stacks only, never real credentials
 SANDBOX_STACK = "sandbox"  # the stack `launchplan sandbox` applies; it keeps its state apart from real ones
+SANDBOX_STATE = Path(".sandbox") / "pulumi-state"  # under the team's project root
 SANDBOX_PASSPHRASE = "launchplan-sandbox"  # documented as sandbox-only; protects the sandbox's fake credentials only
 
 
@@ -62,10 +63,20 @@ def offline_env(backend: Path, **extra: str) -> dict[str, str]:
 def sandbox_env(project: Path, vercel_url: str, heroku_url: str | None = None) -> dict[str, str]:
     """The sandbox stack: the offline engine on the sandbox's own backend and passphrase, with the
     vercel and heroku plugins sent to their emulators (both honour their upstream URL variables)."""
-    backend = project / ".sandbox" / "pulumi-state"
     home = sandbox_home(project)
     urls = {"VERCEL_API_URL": vercel_url, **({"HEROKU_API_URL": heroku_url} if heroku_url else {})}
-    return offline_env(backend, PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE, PULUMI_HOME=str(home), **urls)
+    return offline_env(
+        project / SANDBOX_STATE,
+        PULUMI_BACKEND_URL=sandbox_backend(project),
+        PULUMI_CONFIG_PASSPHRASE=SANDBOX_PASSPHRASE,
+        PULUMI_HOME=str(home),
+        **urls,
+    )
+
+
+def sandbox_backend(project: Path) -> str:
+    """Where the sandbox's stacks keep their state: its own file backend, never a real stack's."""
+    return f"file://{project / SANDBOX_STATE}"
 
 
 def _same_build(copy: Path, source: Path) -> bool:

@@ -13,6 +13,7 @@ from infra.providers.platforms import bearer_headers, heroku_headers
 from infra.spec.load import load_spec
 from infra.spec.stack_config import StackConfig
 from infra.spec.stack_spec import Spec
+from scripts import pulumi_cli as pulumi_cli_module  # sandbox_backend looked up per call (tests move it)
 from scripts.project import require_stack_file
 from scripts.pulumi_cli import BIN, SANDBOX_STACK, pulumi_cli, run_engine, sandbox_env
 from scripts.rehearsal import team_root
@@ -41,7 +42,8 @@ class Stack:
 
     def not_brought_up(self) -> str | None:
         """Why a stack of the sandbox cannot be read yet: its state folder exists only after `sandbox up`."""
-        if self.in_sandbox() and not (team_root(self.project) / ".sandbox" / "pulumi-state").is_dir():
+        backend = pulumi_cli_module.sandbox_backend(team_root(self.project))
+        if self.in_sandbox() and backend.startswith("file://") and not Path(backend.removeprefix("file://")).is_dir():
             up = "launchplan sandbox up" + ("" if self.name == SANDBOX_STACK else f" {self.name}")
             return f"stack {self.name} lives in the sandbox, which has not been brought up here: run `{up}` first"
         return None

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from scripts.drift import CLOCK_SKEW_SECONDS
 from scripts.gate import evaluate, verdict_json
 from scripts.gate_records import Check
 from scripts.pulumi_cli import ROOT
@@ -372,6 +374,9 @@ def test_drift_sees_config_vars_changed_by_hand_and_never_prints_a_secret(tmp_pa
     assert json.loads(clean.stdout)["drift"] == []
 
     original = emulators.app_vars(PRODUCTION)["SECRET_KEY_BASE"]
+    # An operator's change comes later than the clock skew drift allows for (Heroku stamps whole
+    # seconds): closer to Pulumi's last write, a release cannot be told apart from Pulumi's own.
+    time.sleep(CLOCK_SKEW_SECONDS + 1)
     by_hand = "hand-set-secret-key-base-" + os.urandom(8).hex()
     with httpx.Client(base_url=emulators.urls["heroku"], headers=HEADERS) as api:
         changed = api.patch(f"/apps/{PRODUCTION}/config-vars", json={"NODE_ENV": "development", "SECRET_KEY_BASE": by_hand})

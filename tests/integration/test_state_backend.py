@@ -215,16 +215,10 @@ def assert_no_duplicates(emu: Emulators) -> None:
 def postgres_env(monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[None]:
     """The sandbox stack's commands (`launchplan drift`, `launchplan sandbox up`) on `backend`
     instead of the sandbox's own file backend."""
-
-    def on_postgres(project: Path, vercel_url: str, heroku_url: str | None = None) -> dict[str, str]:
-        return {**sandbox_env(project, vercel_url, heroku_url), "PULUMI_BACKEND_URL": backend}
-
-    import scripts.sandbox_cmd
-    import scripts.stacks
+    import scripts.pulumi_cli
 
     with monkeypatch.context() as patch:
-        patch.setattr(scripts.stacks, "sandbox_env", on_postgres)
-        patch.setattr(scripts.sandbox_cmd, "sandbox_env", on_postgres)
+        patch.setattr(scripts.pulumi_cli, "sandbox_backend", lambda project: backend)
         yield
 
 
